@@ -1,0 +1,29 @@
+"""The ``univg`` command line: one click group, one module per command family.
+
+Heavy imports (torch, transformers, LLaMA-Factory) happen inside the commands, so ``univg --help``
+answers instantly.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .doctor import doctor
+from .rewards import rewards
+from .tiny import tiny_model
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="univg")
+def main() -> None:
+    """UniVG-R1 for TRL and LLaMA-Factory: grounding rewards, difficulty-aware GRPO, data tools,
+    evaluation and a laptop demo.
+
+    Run `univg COMMAND --help` for the options of each command.
+    """
+
+
+main.add_command(doctor)
+main.add_command(tiny_model)
+main.add_command(rewards)
