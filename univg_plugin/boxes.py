@@ -12,14 +12,24 @@ Box syntaxes parsed (in order of appearance, any mix in one text):
 - ``<box>x1 y1 x2 y2</box>`` (spaces or commas).
 
 Coordinates are ``x1, y1, x2, y2`` in one of the :class:`CoordinateSpace` conventions.
+
+Edge cases, all defined and none raising:
+
+- numbers: ints, decimals, a sign and an exponent (``-1.5e2``); Unicode decimal digits count as
+  digits (like the reference's regex); a number too large for a float becomes ``inf``;
+- a swapped box (``x1 > x2`` or ``y1 > y2``) is parsed as written and compared as the rectangle it
+  spans (corners reordered);
+- a degenerate box (zero width or height), a box with a NaN or infinite coordinate, or one whose area
+  overflows is *invalid*: its IoU with anything is 0 and its GIoU -1;
+- negative and out-of-range coordinates are kept: nothing is clipped to the image.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from enum import Enum
+from itertools import compress
 
 import numpy as np
 
@@ -34,6 +44,7 @@ __all__ = [
     "input_size_from_grid",
     "iou",
     "iou_matrix",
+    "is_valid_box",
     "parse_boxes",
     "parse_image_index",
     "smart_resize",
@@ -71,7 +82,6 @@ _PAIR = rf"\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*,?\s*\(\s*{_NUM}\s*,\s*{_NUM}\s*\)"
 _LIST = rf"\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]"
 _TAG = rf"<box>\s*{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}\s*</box>"
 _BOX_RE = re.compile(f"{_PAIR}|{_LIST}|{_TAG}")
-_ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _EMPTY = np.empty((0, 4), dtype=np.float64)
 
 
@@ -124,6 +134,9 @@ def parse_boxes(text: str) -> np.ndarray:
 def answer_text(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> str | None:
     """The content of the first ``<answer>...</answer>`` block.
 
+    Same block as the reference's ``re.search(r"<answer>(.*?)</answer>", text, re.DOTALL)`` (the first
+    opening tag, up to the first closing tag after it), found in linear time.
+
     Args:
         text: A completion.
         policy: ``strict`` returns None when there is no answer block; ``lenient`` returns the whole
@@ -137,11 +150,9 @@ def answer_text(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> 
         '(1,2),(3,4)'
     """
     policy = _coerce_policy(policy)
-    if not isinstance(text, str):
-        return None
-    match = _ANSWER_RE.search(text)
-    if match:
-        return match.group(1)
+    answer = _answer_of(text)
+    if answer is not None or not isinstance(text, str):
+        return answer
     return text if policy is AnswerPolicy.LENIENT else None
 
 
@@ -163,24 +174,22 @@ def answer_boxes(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) ->
         [[1.0, 1.0, 5.0, 5.0]]
     """
     policy = _coerce_policy(policy)
-    if not isinstance(text, str):
-        return _EMPTY.copy()
-    match = _ANSWER_RE.search(text)
-    boxes = parse_boxes(match.group(1)) if match else _EMPTY
+    boxes = parse_boxes(_answer_of(text))
     if len(boxes) or policy is AnswerPolicy.STRICT:
-        return boxes.copy() if boxes is _EMPTY else boxes
+        return boxes
     every = parse_boxes(text)
-    return every[-1:] if len(every) else every
+    return every[-1:]
 
 
-_FAST_SKELETONS = frozenset({"(,),(,)", "[,,,]", "[, , , ]"})
+_FAST_SKELETONS = frozenset({"(,),(,)", "(,), (,)", "(, ), (, )", "[,,,]", "[, , , ]"})
 _DELETE_DIGITS = str.maketrans("", "", "0123456789")
-_MAX_FAST_DIGITS = 15  # int64-exact; longer digit runs take the regex path
+_PUNCTUATION_TO_SPACE = str.maketrans("(),[]", "     ")
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _answer_of(text: object) -> str | None:
-    """Content of the first ``<answer>...</answer>`` block (str.find: no regex on the hot path)."""
-    if type(text) is not str:
+    """Content of the first ``<answer>...</answer>`` block, or None (str.find: linear, no regex)."""
+    if not isinstance(text, str):
         return None
     start = text.find("<answer>")
     if start < 0:
@@ -189,29 +198,23 @@ def _answer_of(text: object) -> str | None:
     return text[start + 8 : end] if end >= 0 else None
 
 
-def _parse_digit_runs(text: str) -> np.ndarray:
-    """Every run of ASCII digits in ``text`` as an int64, in order, parsed with numpy in one pass."""
-    raw = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
-    is_digit = (raw >= 48) & (raw <= 57)
-    before = np.concatenate(([False], is_digit[:-1]))
-    after = np.concatenate((is_digit[1:], [False]))
-    starts = np.flatnonzero(is_digit & ~before)
-    ends = np.flatnonzero(is_digit & ~after) + 1
-    if len(starts) == 0 or (ends - starts).max() > _MAX_FAST_DIGITS:
-        return np.empty(0, dtype=np.int64) if len(starts) == 0 else np.full(len(starts), -1, dtype=np.int64)
-    run_of = np.cumsum(is_digit & ~before) - 1
-    positions = np.flatnonzero(is_digit)
-    exponents = ends[run_of[positions]] - positions - 1
-    values = (raw[positions].astype(np.int64) - 48) * 10**exponents
-    return np.add.reduceat(values, np.searchsorted(positions, starts))
+def _answers_of(texts: Sequence[object]) -> list[str]:
+    """:func:`_answer_of` of every text, ``""`` where there is none (inlined: the rewards' hot loop)."""
+    try:
+        return [
+            (t[s + 8 : e] if (e := t.find("</answer>", s)) >= 0 else "") if (s := t.find("<answer>")) >= 0 else ""
+            for t in texts
+        ]
+    except (AttributeError, TypeError):  # a non-string somewhere
+        return [_answer_of(text) or "" for text in texts]
 
 
 def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> np.ndarray:
     """The first box of each text's answer, for a whole batch at once.
 
     Same result as ``answer_boxes(text, policy)[0]`` per text, but fast: answers that are exactly one
-    box of non-negative integers (``(x1,y1),(x2,y2)`` or ``[x1,y1,x2,y2]``, the common case) are
-    recognised by their digit-free skeleton and parsed with numpy in one pass over the batch; every
+    box of non-negative integers (``(x1,y1),(x2,y2)`` or ``[x1, y1, x2, y2]``, the common case) are
+    recognised by their digit-free skeleton and parsed by numpy in one call for the whole batch; every
     other answer goes through the regex parser.
 
     Args:
@@ -226,26 +229,26 @@ def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = Answer
         [1.0, 2.0, 3.0, 4.0]
     """
     policy = _coerce_policy(policy)
-    result = np.full((len(texts), 4), np.nan)
-    answers = [_answer_of(text) for text in texts]
-    present = [i for i, answer in enumerate(answers) if answer]
-    skeletons = "\x00".join([answers[i] for i in present]).translate(_DELETE_DIGITS).split("\x00")
-    if len(skeletons) != len(present):  # an answer contains the separator itself
-        skeletons = [answers[i].translate(_DELETE_DIGITS) for i in present]
-    fast = [i for i, skeleton in zip(present, skeletons) if skeleton in _FAST_SKELETONS]
-    slow = [i for i, skeleton in zip(present, skeletons) if skeleton not in _FAST_SKELETONS]
-    if fast:
-        numbers = _parse_digit_runs(" ".join([answers[i] for i in fast]))
-        if numbers.size == 4 * len(fast) and (numbers >= 0).all():
+    count = len(texts)
+    result = np.full((count, 4), np.nan)
+    answers = _answers_of(texts)
+    skeletons = "\x00".join(answers).translate(_DELETE_DIGITS).split("\x00")
+    if len(skeletons) != count:  # an answer contains the separator itself
+        skeletons = [answer.translate(_DELETE_DIGITS) for answer in answers]
+    fast = np.fromiter(map(_FAST_SKELETONS.__contains__, skeletons), bool, count)
+    if fast.any():
+        digits = " ".join(compress(answers, fast)).translate(_PUNCTUATION_TO_SPACE)
+        numbers = np.fromstring(digits, dtype=np.int64, sep=" ")  # saturates at the int64 maximum
+        if numbers.size == 4 * np.count_nonzero(fast) and numbers.max() < _INT64_MAX:
             result[fast] = numbers.reshape(-1, 4)
-        else:  # an empty slot such as "(,1),(2,3)", or an overlong number
-            slow.extend(fast)
-    for i in slow:
-        match = _BOX_RE.search(answers[i])
+        else:  # an empty slot such as "(,1),(2,3)", or a 19-digit number: parse them all with the regex
+            fast[:] = False
+    for i in np.flatnonzero(~fast).tolist():
+        match = _BOX_RE.search(answers[i]) if answers[i] else None
         if match is not None:
             result[i] = _to_array(_rows([match.groups()]))[0]
     if policy is AnswerPolicy.LENIENT:
-        for i in np.flatnonzero(np.isnan(result).any(axis=1)):
+        for i in np.flatnonzero(np.isnan(result).any(axis=1)).tolist():
             boxes = answer_boxes(texts[i], policy)
             if len(boxes):
                 result[i] = boxes[0]
@@ -358,20 +361,22 @@ def input_size_from_grid(image_grid_thw: Sequence[Sequence[int]] | np.ndarray, p
     return np.stack([grid[:, 2] * patch_size, grid[:, 1] * patch_size], axis=1)
 
 
-def _scale(space: CoordinateSpace, image_size: np.ndarray | None, input_size: np.ndarray | None) -> np.ndarray:
-    """Per-row (sx, sy) such that ``abs_image = value * scale`` for boxes in ``space``."""
-    if space is CoordinateSpace.ABS_IMAGE:
-        return np.ones(2)
-    if image_size is None:
-        raise ValueError(f"converting from or to {space.value} needs the image size (width, height)")
-    if space is CoordinateSpace.NORM1000:
-        return image_size / 1000.0
+def _extent(space: CoordinateSpace, image_size: np.ndarray | None, input_size: np.ndarray | None) -> np.ndarray | float:
+    """The image's ``(width, height)`` in ``space``'s units: a box divided by it is in ``norm1``."""
     if space is CoordinateSpace.NORM1:
+        return 1.0
+    if space is CoordinateSpace.NORM1000:
+        return 1000.0
+    if space is CoordinateSpace.ABS_IMAGE:
+        if image_size is None:
+            raise ValueError("converting from or to abs_image needs image_size: the original (width, height)")
         return image_size
     if input_size is None:
-        raise ValueError("converting from or to abs_input needs the model-input size (see smart_resize)")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return image_size / input_size
+        raise ValueError(
+            "converting from or to abs_input needs input_size, the model-input (width, height) "
+            "(see smart_resize and input_size_from_grid), or image_size to compute it with smart_resize"
+        )
+    return input_size
 
 
 def convert_boxes(
@@ -380,24 +385,42 @@ def convert_boxes(
     target: CoordinateSpace | str,
     image_size: np.ndarray | Sequence[float] | None = None,
     input_size: np.ndarray | Sequence[float] | None = None,
+    *,
+    min_pixels: int = 56 * 56,
+    max_pixels: int = 14 * 14 * 4 * 1280,
 ) -> np.ndarray:
     """Convert boxes between coordinate spaces (vectorized; no clipping, no rounding).
+
+    Every space is a scaling of the image: ``norm1`` by 1, ``norm1000`` by 1000, ``abs_image`` by the
+    original size and ``abs_input`` by the model-input size, so only the sizes of the spaces involved
+    are needed (none between ``norm1`` and ``norm1000``). Swapped, negative and non-finite
+    coordinates are converted like any other.
 
     Args:
         boxes: ``(N, 4)`` boxes (a single ``(4,)`` box is accepted too).
         source: The space ``boxes`` are in.
         target: The space to convert to.
-        image_size: Original ``(width, height)``, one pair or one per box; needed unless both spaces
-            are ``abs_image``.
-        input_size: Model-input ``(width, height)`` (from :func:`smart_resize` or
-            :func:`input_size_from_grid`); needed for ``abs_input``.
+        image_size: Original ``(width, height)``, one pair or one per box; needed for ``abs_image``,
+            and for ``abs_input`` when ``input_size`` is not given.
+        input_size: Model-input ``(width, height)``, one pair or one per box (from
+            :func:`input_size_from_grid`); when None for ``abs_input``, it is
+            ``smart_resize(image_size, min_pixels, max_pixels)``.
+        min_pixels: The processor's ``min_pixels`` (only to compute ``input_size``).
+        max_pixels: The processor's ``max_pixels`` (only to compute ``input_size``).
 
     Returns:
         A float64 array with the shape of ``boxes``.
 
+    Raises:
+        ValueError: a size the conversion needs is missing, or a space is unknown.
+
     Example:
         >>> convert_boxes([[100, 200, 500, 1000]], "norm1000", "abs_image", image_size=(640, 480)).tolist()
         [[64.0, 96.0, 320.0, 480.0]]
+        >>> convert_boxes([100, 200, 500, 1000], "norm1000", "norm1").tolist()
+        [0.1, 0.2, 0.5, 1.0]
+        >>> convert_boxes([[0, 0, 644, 476]], "abs_input", "abs_image", image_size=(640, 480), max_pixels=640000)
+        array([[  0.,   0., 640., 480.]])
     """
     source, target = _coerce_space(source), _coerce_space(target)
     array = np.asarray(boxes, dtype=np.float64)
@@ -407,63 +430,74 @@ def convert_boxes(
         return array.reshape(4) if single else array.copy()
     size = None if image_size is None else np.asarray(image_size, dtype=np.float64).reshape(-1, 2)
     model_size = None if input_size is None else np.asarray(input_size, dtype=np.float64).reshape(-1, 2)
-    to_abs = _scale(source, size, model_size)
-    from_abs = _scale(target, size, model_size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.tile(np.asarray(to_abs / from_abs).reshape(-1, 2), 2)
-        out = array * factor
+    if model_size is None and size is not None and CoordinateSpace.ABS_INPUT in (source, target):
+        height, width = smart_resize(size[:, 1], size[:, 0], min_pixels=min_pixels, max_pixels=max_pixels)
+        model_size = np.stack([width, height], axis=1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factor = np.asarray(_extent(target, size, model_size) / _extent(source, size, model_size))
+        out = array * np.tile(factor.reshape(-1, 2), 2) if factor.ndim else array * factor
     return out.reshape(4) if single else out
 
 
-def _ordered(boxes: np.ndarray) -> np.ndarray:
-    """Corners sorted so that x1 <= x2 and y1 <= y2 (a swapped box names the same rectangle)."""
-    x = np.sort(boxes[..., [0, 2]], axis=-1)
-    y = np.sort(boxes[..., [1, 3]], axis=-1)
-    return np.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]], axis=-1)
+def _corners(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``x1, y1, x2, y2`` with corners reordered so that ``x1 <= x2`` and ``y1 <= y2`` (NaN stays NaN)."""
+    x1, y1, x2, y2 = boxes[..., 0], boxes[..., 1], boxes[..., 2], boxes[..., 3]
+    return np.minimum(x1, x2), np.minimum(y1, y2), np.maximum(x1, x2), np.maximum(y1, y2)
 
 
-def _areas_and_intersection(a: np.ndarray, b: np.ndarray):
-    a, b = _ordered(a), _ordered(b)
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    return a, b, area_a, area_b, iw * ih
+def _area(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    return (x2 - x1) * (y2 - y1)
 
 
-def _valid(a: np.ndarray, b: np.ndarray, area_a: np.ndarray, area_b: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(a).all(axis=-1) & np.isfinite(b).all(axis=-1)
-    return finite & (area_a > 0) & (area_b > 0)
+def _is_valid(area: np.ndarray) -> np.ndarray:
+    """A box is valid when its area is finite and positive (so are its coordinates)."""
+    return np.isfinite(area) & (area > 0)
+
+
+def _overlap(boxes_a, boxes_b):
+    """Corners, validity, intersection and union of two broadcastable box arrays."""
+    a = _corners(np.asarray(boxes_a, dtype=np.float64))
+    b = _corners(np.asarray(boxes_b, dtype=np.float64))
+    area_a, area_b = _area(*a), _area(*b)
+    width = np.maximum(np.minimum(a[2], b[2]) - np.maximum(a[0], b[0]), 0.0)
+    height = np.maximum(np.minimum(a[3], b[3]) - np.maximum(a[1], b[1]), 0.0)
+    intersection = width * height
+    return a, b, _is_valid(area_a) & _is_valid(area_b), intersection, area_a + area_b - intersection
 
 
 def iou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.ndarray:
     """Row-wise intersection over union of two ``(N, 4)`` arrays (broadcasting allowed).
 
-    Corners are reordered first (a swapped box is the same rectangle). Rows with a NaN or infinite
-    coordinate, or a zero-area box on either side, score 0. No clipping to the image.
+    Continuous IoU: corners are reordered first (a swapped box is the rectangle it spans), nothing is
+    clipped. A pair with an invalid box (NaN or infinite coordinate, zero area) scores 0.
+
+    Args:
+        boxes_a: Boxes ``(..., 4)``.
+        boxes_b: Boxes ``(..., 4)``, broadcastable against ``boxes_a``.
 
     Returns:
-        A float64 array in [0, 1].
+        A float64 array in [0, 1] of the broadcast shape without the last axis.
 
     Example:
         >>> iou([[0, 0, 10, 10]], [[5, 0, 15, 10]]).round(4).tolist()
         [0.3333]
     """
-    a = np.asarray(boxes_a, dtype=np.float64)
-    b = np.asarray(boxes_b, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
-        a, b, area_a, area_b, inter = _areas_and_intersection(a, b)
-        valid = _valid(a, b, area_a, area_b)
-        union = np.where(valid, area_a + area_b - inter, 1.0)
-        result = np.where(valid, inter / union, 0.0)
-    return np.clip(np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
+        _, _, valid, intersection, union = _overlap(boxes_a, boxes_b)
+        out = np.zeros(valid.shape)
+        np.divide(intersection, union, out=out, where=valid)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def giou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.ndarray:
     """Row-wise generalized IoU: ``IoU - (C - U) / C`` with C the smallest enclosing box.
 
-    Rewards near misses: disjoint boxes score between -1 (far apart) and 0 (touching). Invalid rows
-    (non-finite, zero-area) score -1.
+    Rewards near misses: disjoint boxes score between -1 (far apart) and 0 (touching). A pair with an
+    invalid box (see :func:`iou`) scores -1.
+
+    Args:
+        boxes_a: Boxes ``(..., 4)``.
+        boxes_b: Boxes ``(..., 4)``, broadcastable against ``boxes_a``.
 
     Returns:
         A float64 array in [-1, 1].
@@ -472,18 +506,16 @@ def giou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.n
         >>> giou([[0, 0, 10, 10]], [[20, 0, 30, 10]]).round(4).tolist()
         [-0.3333]
     """
-    a = np.asarray(boxes_a, dtype=np.float64)
-    b = np.asarray(boxes_b, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
-        a, b, area_a, area_b, inter = _areas_and_intersection(a, b)
-        valid = _valid(a, b, area_a, area_b)
-        union = np.where(valid, area_a + area_b - inter, 1.0)
-        enclosing = (np.maximum(a[..., 2], b[..., 2]) - np.minimum(a[..., 0], b[..., 0])) * (
-            np.maximum(a[..., 3], b[..., 3]) - np.minimum(a[..., 1], b[..., 1])
+        a, b, valid, intersection, union = _overlap(boxes_a, boxes_b)
+        enclosing = _area(
+            np.minimum(a[0], b[0]), np.minimum(a[1], b[1]), np.maximum(a[2], b[2]), np.maximum(a[3], b[3])
         )
-        enclosing = np.where(valid, enclosing, 1.0)
-        result = np.where(valid, inter / union - (enclosing - union) / enclosing, -1.0)
-    return np.clip(np.nan_to_num(result, nan=-1.0, posinf=-1.0, neginf=-1.0), -1.0, 1.0)
+        valid &= np.isfinite(enclosing)
+        overlap, gap = np.zeros(valid.shape), np.zeros(valid.shape)
+        np.divide(intersection, union, out=overlap, where=valid)
+        np.divide(enclosing - union, enclosing, out=gap, where=valid)
+    return np.clip(np.where(valid, overlap - gap, -1.0), -1.0, 1.0)
 
 
 def iou_matrix(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.ndarray:
@@ -499,8 +531,11 @@ def iou_matrix(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -
 
 
 def is_valid_box(box: Sequence[float]) -> bool:
-    """True when all four coordinates are finite and the box has positive area (after reordering)."""
-    array = np.asarray(box, dtype=np.float64).reshape(4)
-    return bool(np.isfinite(array).all()) and not math.isclose(
-        (abs(array[2] - array[0])) * abs(array[3] - array[1]), 0.0
-    )
+    """True when the box has a finite, positive area (after reordering its corners).
+
+    Example:
+        >>> is_valid_box([10, 10, 0, 0]), is_valid_box([0, 0, 0, 5]), is_valid_box([0, 0, float("nan"), 1])
+        (True, False, False)
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(_is_valid(_area(*_corners(np.asarray(box, dtype=np.float64).reshape(4)))))

@@ -2,21 +2,24 @@
 
 Every reward is a function ``f(completions, solution=None, **kwargs) -> list[float | None]``:
 
-- ``completions``: conversational (``[{"role": "assistant", "content": str}]``) or plain strings;
+- ``completions``: conversational (``[{"role": "assistant", "content": str}]``, the last message is
+  read) or plain strings;
 - ``solution``: the ground truth per completion: a box ``[x1, y1, x2, y2]``, a list of boxes, or text
-  that contains them (VLM-R1's ``"<answer> [x1,y1,x2,y2] </answer>"``);
-- ``kwargs``: the other dataset columns TRL passes (``solution_space``, ``target_image``,
-  ``image_sizes``, ``width``/``height``, VLM-R1's ``image_path`` and ``image_grid_thw``), and
-  ``trainer_state`` which is ignored.
+  that contains them (VLM-R1's ``"<answer> [x1,y1,x2,y2] </answer>"``); None for a row without one;
+- ``kwargs``: the other dataset columns TRL passes. Read when present: ``solution_space``,
+  ``target_image`` (1-based), the image sizes (``image_sizes``, ``width``/``height``, ``images``/``image``
+  as PIL images or paths, VLM-R1's ``image_path``) and VLM-R1's ``image_grid_thw``; anything else
+  (``prompts``, ``completion_ids``, ``trainer_state``, ...) is ignored.
 
-Any completion string scores in [0, 1] (``giou``: [-1, 1]) and never raises; dataset problems (a
-missing solution, an image size that a conversion needs) raise a ``ValueError`` that names them.
+Any completion string scores in [0, 1] (``giou``: [-1, 1]) and never raises. A row whose solution
+has no box scores None ("not applicable", which TRL skips), except in ``multi_box``. Dataset problems
+(a missing solution column, an image size a conversion needs) raise a ``ValueError`` that names them.
 
-Configure a reward with :func:`make_reward` (or :func:`get`), which returns a function whose
+Configure a reward with :func:`get` (alias :func:`make_reward`), which returns a function whose
 ``__name__`` is the reward's name, so TRL 0.24 (which reads ``__name__``) logs ``rewards/iou/mean``:
 
-    >>> from univg_plugin.rewards import make_reward
-    >>> iou = make_reward("iou", space="abs_input", solution_space="abs_image")
+    >>> from univg_plugin.rewards import get
+    >>> iou = get("iou", space="abs_input", solution_space="abs_image")
     >>> iou.__name__
     'iou'
 
@@ -28,9 +31,12 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -38,6 +44,7 @@ import numpy as np
 from .boxes import (
     AnswerPolicy,
     CoordinateSpace,
+    _answers_of,
     answer_boxes,
     answer_text,
     convert_boxes,
@@ -48,11 +55,12 @@ from .boxes import (
     iou_matrix,
     parse_boxes,
     parse_image_index,
-    smart_resize,
 )
 
 __all__ = [
+    "BUILTIN",
     "ENTRY_POINT_GROUP",
+    "PAPER_FORMAT_PATTERN",
     "RewardOptions",
     "RewardSpec",
     "available",
@@ -84,8 +92,8 @@ class RewardOptions:
         min_pixels: Processor ``min_pixels``, to compute the model-input size for ``abs_input``
             when no ``image_grid_thw`` is given.
         max_pixels: Processor ``max_pixels``, likewise.
-        missing_penalty: Weight of each target box the answer misses (``multi_box``).
-        extra_penalty: Weight of each predicted box that matches no target (``multi_box``).
+        missing_penalty: Weight (>= 0) of each target box the answer misses (``multi_box``).
+        extra_penalty: Weight (>= 0) of each predicted box that matches no target (``multi_box``).
     """
 
     space: CoordinateSpace = CoordinateSpace.NORM1000
@@ -105,14 +113,20 @@ class RewardOptions:
         object.__setattr__(self, "policy", AnswerPolicy(self.policy))
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        if not (self.missing_penalty >= 0.0 and self.extra_penalty >= 0.0):
+            raise ValueError(
+                f"missing_penalty and extra_penalty must be >= 0, got {self.missing_penalty}, {self.extra_penalty}"
+            )
         if self.format_pattern is not None:
             re.compile(self.format_pattern)
 
 
-# --------------------------------------------------------------------------- inputs
+# --------------------------------------------------------------------------- completions
 
 
 def _message_text(completion: Any) -> str:
+    if isinstance(completion, str):
+        return completion
     if isinstance(completion, dict):
         completion = [completion]
     if isinstance(completion, list) and completion:
@@ -130,16 +144,16 @@ def completion_texts(completions: Sequence[Any]) -> list[str]:
         >>> completion_texts(["a", [{"role": "assistant", "content": "b"}]])
         ['a', 'b']
     """
-    return [c if type(c) is str else _message_text(c) for c in completions]
+    try:  # the common case: conversational completions with string contents
+        texts = list(map(itemgetter("content"), map(itemgetter(-1), completions)))
+        if all(map(isinstance, texts, repeat(str))):
+            return texts
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    return [_message_text(completion) for completion in completions]
 
 
-@functools.lru_cache(maxsize=65536)
-def _image_size_from_file(path: str) -> tuple[int, int]:
-    """(width, height) of an image file, read from its header once per distinct path."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.size
+# --------------------------------------------------------------------------- ground truth
 
 
 def _column(kwargs: dict, name: str, count: int) -> list | None:
@@ -152,163 +166,224 @@ def _column(kwargs: dict, name: str, count: int) -> list | None:
 
 
 def _target_indices(kwargs: dict, count: int) -> np.ndarray:
-    """0-based target image per row (0 when the row names none)."""
+    """0-based target image per row (0, the first image, when the row names none)."""
     targets = _column(kwargs, "target_image", count)
     if targets is None:
         return np.zeros(count, dtype=np.int64)
     return np.array([int(t) - 1 if t else 0 for t in targets], dtype=np.int64)
 
 
+def _pick(value: Any, target: int, column: str, row: int) -> Any:
+    """The target image's entry of a per-image column value (a scalar applies to every image)."""
+    if isinstance(value, (str, os.PathLike)) or not hasattr(value, "__len__") or hasattr(value, "width"):
+        return value
+    if not 0 <= target < len(value):
+        raise ValueError(f"row {row}: target_image {target + 1} is out of range for {len(value)} {column!r} entries")
+    return value[target]
+
+
+@functools.lru_cache(maxsize=65536)
+def _image_size_from_file(path: str) -> tuple[int, int]:
+    """(width, height) of an image file, read from its header once per distinct path."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def _image_size(item: Any) -> tuple[int, int]:
+    """(width, height) of a PIL image (or anything with ``width``/``height``) or of an image file."""
+    if hasattr(item, "width") and hasattr(item, "height"):
+        return item.width, item.height
+    if isinstance(item, (str, os.PathLike)):
+        return _image_size_from_file(os.fspath(item))
+    raise ValueError(f"cannot read an image size from {type(item).__name__} {item!r:.80}")
+
+
 def _image_sizes(kwargs: dict, count: int, targets: np.ndarray) -> np.ndarray:
-    """Original (width, height) of each row's target image."""
+    """Original (width, height) of each row's target image, from the first columns that give it."""
     sizes = _column(kwargs, "image_sizes", count)
     if sizes is not None:
-        out = np.empty((count, 2))
-        for i, (row, target) in enumerate(zip(sizes, targets)):
-            row = np.asarray(row, dtype=np.float64).reshape(-1, 2)
-            out[i] = row[min(target, len(row) - 1)]
-        return out
+        rows = [np.asarray(row, dtype=np.float64).reshape(-1, 2) for row in sizes]
+        return np.array([_pick(row, t, "image_sizes", i) for i, (row, t) in enumerate(zip(rows, targets))])
     widths, heights = _column(kwargs, "width", count), _column(kwargs, "height", count)
     if widths is not None and heights is not None:
-        return np.stack([np.asarray(widths, dtype=np.float64), np.asarray(heights, dtype=np.float64)], axis=1)
-    paths = _column(kwargs, "image_path", count)
-    if paths is not None:
-        out = np.empty((count, 2))
-        for i, (row, target) in enumerate(zip(paths, targets)):
-            row = [row] if isinstance(row, str) else list(row)
-            out[i] = _image_size_from_file(str(row[min(target, len(row) - 1)]))
-        return out
+        return np.array(
+            [
+                (_pick(w, t, "width", i), _pick(h, t, "height", i))
+                for i, (w, h, t) in enumerate(zip(widths, heights, targets))
+            ],
+            dtype=np.float64,
+        )
+    for name in ("images", "image", "image_path"):
+        column = _column(kwargs, name, count)
+        if column is not None:
+            picked = (_pick(row, t, name, i) for i, (row, t) in enumerate(zip(column, targets)))
+            return np.array([_image_size(item) for item in picked], dtype=np.float64)
     raise ValueError(
         "converting between coordinate spaces needs each image's size: give an `image_sizes` column "
-        "([[width, height], ...] per row), `width` and `height` columns, or `image_path`"
+        "([[width, height], ...] per row), `width` and `height` columns, `images`/`image`, or `image_path`"
     )
 
 
-def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, image_size: np.ndarray, options) -> np.ndarray:
-    """Model-input (width, height) of each row's target image: from ``image_grid_thw`` or smart_resize."""
+def _input_sizes(kwargs: dict, count: int, targets: np.ndarray) -> np.ndarray | None:
+    """Model-input (width, height) of each row's target image from ``image_grid_thw``, if given."""
     grids = _column(kwargs, "image_grid_thw", count)
-    if grids is not None:
-        out = np.empty((count, 2))
-        for i, (grid, target) in enumerate(zip(grids, targets)):
-            rows = input_size_from_grid(np.asarray(grid.tolist() if hasattr(grid, "tolist") else grid))
-            out[i] = rows[min(target, len(rows) - 1)]
-        return out
-    height, width = smart_resize(
-        image_size[:, 1], image_size[:, 0], min_pixels=options.min_pixels, max_pixels=options.max_pixels
-    )
-    return np.stack([width, height], axis=1).astype(np.float64)
+    if grids is None:
+        return None
+    rows = [input_size_from_grid(np.asarray(g.tolist() if hasattr(g, "tolist") else g)) for g in grids]
+    return np.array([_pick(row, t, "image_grid_thw", i) for i, (row, t) in enumerate(zip(rows, targets))])
 
 
-def _solution_boxes(solution: Any) -> np.ndarray:
-    """All ground-truth boxes of one row as ``(k, 4)``."""
-    if isinstance(solution, str):
-        inner = answer_text(solution, AnswerPolicy.LENIENT)
-        return parse_boxes(inner) if inner is not None else parse_boxes(solution)
-    array = np.asarray(solution, dtype=np.float64)
+def _row_boxes(value: Any) -> np.ndarray:
+    """All ground-truth boxes of one row as ``(k, 4)``: from text, one box, a list of boxes, or None."""
+    if value is None:
+        return np.empty((0, 4))
+    if isinstance(value, str):
+        return parse_boxes(answer_text(value, AnswerPolicy.LENIENT))
+    array = np.asarray(value.tolist() if hasattr(value, "tolist") else value, dtype=np.float64)
     if array.size % 4:
-        raise ValueError(f"a solution box needs 4 numbers, got {solution!r}")
+        raise ValueError(f"a solution box needs 4 numbers, got {value!r}")
     return array.reshape(-1, 4)
 
 
-class _Truth:
-    """Ground truth of a batch, converted into the completions' coordinate space (computed once)."""
+def _solution_boxes(solution: Sequence[Any], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every target box of the batch as one ``(K, 4)`` array, and the row each belongs to."""
+    if count and set(map(type, solution)) <= {list, tuple} and set(map(len, solution)) == {4}:
+        try:  # the common case: one box [x1, y1, x2, y2] per row
+            flat = np.fromiter(chain.from_iterable(solution), np.float64, 4 * count)
+            return flat.reshape(count, 4), np.arange(count)
+        except (ValueError, TypeError):
+            pass
+    parsed: dict[str, np.ndarray] = {}  # G completions share each solution text
+    rows = []
+    for value in solution:
+        if isinstance(value, str):
+            if value not in parsed:
+                parsed[value] = _row_boxes(value)
+            rows.append(parsed[value])
+        else:
+            rows.append(_row_boxes(value))
+    boxes = np.concatenate(rows) if rows else np.empty((0, 4))
+    return boxes, np.repeat(np.arange(count), [len(row) for row in rows])
 
-    def __init__(self, solution: Any, kwargs: dict, count: int, options: RewardOptions):
+
+class _Truth:
+    """A batch's ground truth in the completions' coordinate space, as one flat array of boxes.
+
+    Attributes:
+        boxes: Every target box ``(K, 4)``, rows in order.
+        row: The row of each box ``(K,)``, non-decreasing.
+    """
+
+    def __init__(self, solution: Sequence[Any] | None, kwargs: dict, count: int, options: RewardOptions):
         if solution is None:
             raise ValueError("this reward needs a `solution` column (the ground-truth boxes)")
         if len(solution) != count:
             raise ValueError(f"`solution` has {len(solution)} values for {count} completions")
         self.count = count
-        self.targets = _target_indices(kwargs, count)
-        self._kwargs, self._options = kwargs, options
-        self._solution = solution
-        self.boxes = self._per_row_boxes()
-        self._convert()
+        self.boxes, self.row = _solution_boxes(solution, count)
+        self._convert(kwargs, options)
 
-    def _per_row_boxes(self) -> list[np.ndarray]:
-        try:  # fast path: one numeric box (or one list of one box) per row
-            array = np.asarray(self._solution, dtype=np.float64)
-            if array.ndim >= 2 and array.shape[-1] == 4 and array.size == 4 * self.count:
-                return list(array.reshape(self.count, 1, 4))
-        except (ValueError, TypeError):
-            pass
-        cache: dict[str, np.ndarray] = {}
-        out = []
-        for value in self._solution:
-            if isinstance(value, str):
-                if value not in cache:
-                    cache[value] = _solution_boxes(value)
-                out.append(cache[value])
-            else:
-                out.append(_solution_boxes(value))
-        return out
-
-    def _spaces(self) -> list[CoordinateSpace]:
-        options = self._options
+    def _spaces(self, kwargs: dict, options: RewardOptions) -> list[CoordinateSpace]:
+        """Source space of each row."""
         if options.solution_space is not None:
             return [options.solution_space] * self.count
-        column = _column(self._kwargs, "solution_space", self.count)
+        column = _column(kwargs, "solution_space", self.count)
         if column is None:
             return [options.space] * self.count
         return [CoordinateSpace(value) if value else options.space for value in column]
 
-    def _convert(self) -> None:
-        target = self._options.space
-        spaces = self._spaces()
-        rows = [i for i, space in enumerate(spaces) if space is not target]
-        if not rows:
+    def _convert(self, kwargs: dict, options: RewardOptions) -> None:
+        target = options.space
+        row_spaces = self._spaces(kwargs, options)
+        sources = set(row_spaces) - {target}
+        if not sources:
             return
-        image_size = _image_sizes(self._kwargs, self.count, self.targets)
-        input_size = None
-        if target is CoordinateSpace.ABS_INPUT or any(spaces[i] is CoordinateSpace.ABS_INPUT for i in rows):
-            input_size = _input_sizes(self._kwargs, self.count, self.targets, image_size, self._options)
-        for i in rows:
-            self.boxes[i] = convert_boxes(
-                self.boxes[i],
-                spaces[i],
+        involved = sources | {target}
+        targets = _target_indices(kwargs, self.count)
+        input_size = _input_sizes(kwargs, self.count, targets) if CoordinateSpace.ABS_INPUT in involved else None
+        image_size = None
+        if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
+            image_size = _image_sizes(kwargs, self.count, targets)
+        for source in sources:
+            selected = np.array([space is source for space in row_spaces])[self.row]
+            rows = self.row[selected]
+            self.boxes[selected] = convert_boxes(
+                self.boxes[selected],
+                source,
                 target,
-                image_size=image_size[i],
-                input_size=None if input_size is None else input_size[i],
+                image_size=None if image_size is None else image_size[rows],
+                input_size=None if input_size is None else input_size[rows],
+                min_pixels=options.min_pixels,
+                max_pixels=options.max_pixels,
             )
 
     def first(self) -> np.ndarray:
-        """The first target box of each row (NaN where a row has none)."""
+        """The first target box of each row ``(count, 4)``; NaN for a row without one."""
+        if len(self.row) == self.count and np.array_equal(self.row, np.arange(self.count)):
+            return self.boxes
         out = np.full((self.count, 4), np.nan)
-        for i, boxes in enumerate(self.boxes):
-            if len(boxes):
-                out[i] = boxes[0]
+        starts = np.flatnonzero(np.diff(self.row, prepend=-1))
+        out[self.row[starts]] = self.boxes[starts]
         return out
+
+    def per_row(self) -> list[np.ndarray]:
+        """The target boxes of each row, ``(k_i, 4)`` each."""
+        ends = np.cumsum(np.bincount(self.row, minlength=self.count))
+        return np.split(self.boxes, ends[:-1])
 
 
 # --------------------------------------------------------------------------- scores
 
 
+def _scored_where_targeted(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """NaN (not applicable) for the rows without a target box."""
+    return np.where(np.isnan(truth).all(axis=1), np.nan, scores)
+
+
 def _score_iou(texts, truth, options):
-    return iou(first_answer_boxes(texts, options.policy), truth().first())
+    target = truth().first()
+    return _scored_where_targeted(iou(first_answer_boxes(texts, options.policy), target), target)
 
 
 def _score_iou_threshold(texts, truth, options):
-    return (_score_iou(texts, truth, options) >= options.threshold).astype(np.float64)
+    overlap = _score_iou(texts, truth, options)
+    return np.where(np.isnan(overlap), np.nan, overlap >= options.threshold)
 
 
 def _score_giou(texts, truth, options):
-    return giou(first_answer_boxes(texts, options.policy), truth().first())
+    target = truth().first()
+    return _scored_where_targeted(giou(first_answer_boxes(texts, options.policy), target), target)
 
 
-@functools.lru_cache(maxsize=32)
-def _format_regex(pattern: str | None) -> re.Pattern:
-    return re.compile(pattern or PAPER_FORMAT_PATTERN, re.DOTALL)
+_PAPER_FORMAT = re.compile(PAPER_FORMAT_PATTERN, re.DOTALL)
+
+
+def _paper_format(text: str) -> bool:
+    """``_PAPER_FORMAT.search(text)``, in linear time.
+
+    A match must end the text (``$``: at the end or before a final newline) and may as well start at
+    the first ``<think>``: the lazy ``.*?`` of a match from a later ``<think>`` can start at the first.
+    """
+    if not (text.endswith("</answer>") or text.endswith("</answer>\n")):
+        return False
+    start = text.find("<think>")
+    return start >= 0 and _PAPER_FORMAT.match(text, start) is not None
 
 
 def _score_format(texts, truth, options):
-    search = _format_regex(options.format_pattern).search
-    return np.fromiter((search(t) is not None for t in texts), dtype=np.float64, count=len(texts))
+    if options.format_pattern is None:
+        return np.fromiter(map(_paper_format, texts), np.float64, len(texts))
+    search = re.compile(options.format_pattern, re.DOTALL).search
+    return np.fromiter((search(text) is not None for text in texts), np.float64, len(texts))
 
 
-def _predicted_images(texts, policy) -> list[int | None]:
-    if policy is AnswerPolicy.STRICT:
-        return [parse_image_index(answer_text(t) or "") for t in texts]
-    return [parse_image_index(answer_text(t) or "") or parse_image_index(t, last=True) for t in texts]
+def _predicted_images(texts: list[str], policy: AnswerPolicy) -> list[int | None]:
+    images = [parse_image_index(answer) for answer in _answers_of(texts)]
+    if policy is AnswerPolicy.LENIENT:
+        return [image or parse_image_index(text, last=True) for image, text in zip(images, texts)]
+    return images
 
 
 def _image_correct(texts, kwargs, options) -> np.ndarray:
@@ -332,28 +407,27 @@ def _score_grounding(texts, truth, options, kwargs):
     return _score_iou(texts, truth, options) * np.where(np.isnan(correct), 1.0, correct)
 
 
-def _score_multi_box(texts, truth, options):
+def _matched_score(predicted: np.ndarray, target: np.ndarray, options: RewardOptions) -> float:
+    """Sum of one-to-one matched IoUs over ``matched + w_missing * missing + w_extra * extra``."""
     from scipy.optimize import linear_sum_assignment
 
-    targets = truth().boxes
-    out = np.zeros(len(texts))
-    for i, (text, target) in enumerate(zip(texts, targets)):
-        predicted = answer_boxes(text, options.policy)
-        if len(target) == 0:
-            out[i] = 1.0 if len(predicted) == 0 else 0.0
-            continue
-        if len(predicted) == 0:
-            continue
-        overlaps = iou_matrix(predicted, target)
-        rows, cols = linear_sum_assignment(overlaps, maximize=True)
-        matched = len(rows)
-        denominator = (
-            matched
-            + options.missing_penalty * (len(target) - matched)
-            + options.extra_penalty * (len(predicted) - matched)
-        )
-        out[i] = overlaps[rows, cols].sum() / denominator if denominator > 0 else 0.0
-    return np.clip(out, 0.0, 1.0)
+    if len(target) == 0:
+        return 1.0 if len(predicted) == 0 else 0.0
+    if len(predicted) == 0:
+        return 0.0
+    overlaps = iou_matrix(predicted, target)
+    rows, cols = linear_sum_assignment(overlaps, maximize=True)
+    matched = len(rows)
+    denominator = (
+        matched + options.missing_penalty * (len(target) - matched) + options.extra_penalty * (len(predicted) - matched)
+    )
+    return float(overlaps[rows, cols].sum() / denominator)
+
+
+def _score_multi_box(texts, truth, options):
+    targets = truth().per_row()
+    scores = [_matched_score(answer_boxes(t, options.policy), target, options) for t, target in zip(texts, targets)]
+    return np.clip(np.array(scores, dtype=np.float64), 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- registry
@@ -363,14 +437,18 @@ def _score_multi_box(texts, truth, options):
 class RewardSpec:
     """A named, configurable reward: what the registry maps a name to.
 
+    Other packages may register a ``RewardSpec`` (or a plain reward function) under the entry-point
+    group :data:`ENTRY_POINT_GROUP`.
+
     Attributes:
         name: Registry name, also the ``__name__`` of the functions it makes.
         summary: One line for ``univg rewards list``.
         score: ``(texts, truth, options[, kwargs]) -> np.ndarray`` of one score per completion
-            (NaN = not applicable, returned to TRL as None).
+            (NaN = not applicable, returned to TRL as None); ``truth()`` builds the ground truth.
         options: The :class:`RewardOptions` fields this reward reads.
-        doc: The made function's docstring.
+        doc: The made function's description (its formula and edge cases).
         needs_columns: Whether ``score`` takes the raw columns as a fourth argument.
+        example: ``(content, solution, extra arguments, result)`` for the made function's doctest.
     """
 
     name: str
@@ -379,9 +457,10 @@ class RewardSpec:
     options: tuple[str, ...]
     doc: str
     needs_columns: bool = False
+    example: tuple[str, str, str, str] | None = None
 
     def make(self, **options: Any) -> RewardFunc:
-        """A reward function with these options (see :func:`make_reward`)."""
+        """A reward function with these options (see :func:`get`)."""
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             raise ValueError(
@@ -389,50 +468,62 @@ class RewardSpec:
                 f"its options are: {', '.join(self.options) or '(none)'}"
             )
         config = replace(RewardOptions(), **options)
-        spec = self
+        score, needs_columns = self.score, self.needs_columns
 
         def reward(completions: Sequence[Any], solution: Sequence[Any] | None = None, **kwargs: Any) -> list:
             texts = completion_texts(completions)
             truth = functools.cache(lambda: _Truth(solution, kwargs, len(texts), config))
-            if spec.needs_columns:
-                scores = spec.score(texts, truth, config, kwargs)
-            else:
-                scores = spec.score(texts, truth, config)
-            return [None if value != value else value for value in scores.tolist()]
+            scores = score(texts, truth, config, kwargs) if needs_columns else score(texts, truth, config)
+            if np.isnan(scores).any():
+                return [None if value != value else value for value in scores.tolist()]
+            return scores.tolist()
 
         reward.__name__ = reward.__qualname__ = self.name
-        reward.__doc__ = self.doc
+        reward.__doc__ = self._docstring(config)
         reward.__module__ = __name__
         reward.options = config  # type: ignore[attr-defined]
         return reward
 
+    def _docstring(self, config: RewardOptions) -> str:
+        values = {name: getattr(config, name) for name in self.options}
+        settings = ", ".join(f"{name}={getattr(value, 'value', value)}" for name, value in values.items())
+        parts = [
+            f"\n    {self.doc}\n\n    Options (set with ``get({self.name!r}, ...)``): {settings or '(none)'}.\n",
+            _ARGS,
+        ]
+        if self.example is not None:
+            content, solution, extra, result = self.example
+            parts.append(
+                _EXAMPLE.format(name=self.name, content=content, solution=solution, extra=extra, result=result)
+            )
+        return "".join(parts) + "    "
 
-_SPACE_OPTIONS = ("space", "solution_space", "policy", "min_pixels", "max_pixels")
+
+_ARGS = """
+    Args:
+        completions (`list[list[dict[str, str]]]` or `list[str]`):
+            Completions to score: conversational (the last message's `"content"` is read) or plain strings.
+        solution (`list`):
+            Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text containing them
+            (`"<answer> [x1,y1,x2,y2] </answer>"`); None for a row without one.
+        **kwargs:
+            Other dataset columns: `solution_space`, `target_image` (1-based), image sizes (`image_sizes`,
+            `width`/`height`, `images`/`image`, `image_path`) and `image_grid_thw` are read when present; the rest
+            (`prompts`, `trainer_state`, ...) is ignored.
+
+    Returns:
+        `list[float | None]`:
+            One reward per completion; None where it does not apply.
+"""
 _EXAMPLE = """
     Example:
         >>> from univg_plugin.rewards import get
-        >>> reward = get("{name}")
-        >>> reward([[{{"role": "assistant", "content": "{content}"}}]], solution=[{solution}]{extra})
+        >>> {name} = get("{name}")
+        >>> {name}([[{{"role": "assistant", "content": "{content}"}}]], solution=[{solution}]{extra})
         {result}
 """
 
-
-def _doc(text: str, name: str, content: str, solution: str, result: str, extra: str = "") -> str:
-    args = """
-    Args:
-        completions: Conversational or plain-string completions.
-        solution: Ground-truth box(es) or text per completion.
-        **kwargs: Other dataset columns (``solution_space``, ``target_image``, ``image_sizes``,
-            ``width``/``height``, ``image_path``, ``image_grid_thw``).
-
-    Returns:
-        One float per completion (None where the reward does not apply).
-"""
-    return (
-        text + "\n" + args + _EXAMPLE.format(name=name, content=content, solution=solution, result=result, extra=extra)
-    )
-
-
+_SPACE_OPTIONS = ("space", "solution_space", "policy", "min_pixels", "max_pixels")
 _GOOD = "<think>top left</think><answer>(0,0),(100,100)</answer>"
 BUILTIN: dict[str, RewardSpec] = {
     spec.name: spec
@@ -442,96 +533,72 @@ BUILTIN: dict[str, RewardSpec] = {
             "Continuous IoU of the answer's first box with the target (the paper's accuracy reward).",
             _score_iou,
             _SPACE_OPTIONS,
-            _doc(
-                "IoU of the first box in the answer with the first target box; 0 when no box parses.",
-                "iou",
-                _GOOD,
-                "[0, 0, 100, 50]",
-                "[0.5]",
-            ),
+            "IoU = |A ∩ B| / |A ∪ B| of the first box of the answer (A) with the first target box (B), in [0, 1]; "
+            "0.0 when\n    the answer has no box or either box is invalid (degenerate, NaN, infinite); None when the "
+            "row has no\n    target box. The paper's accuracy reward; the ground truth is converted into ``space`` "
+            "first.",
+            example=(_GOOD, "[0, 0, 100, 50]", "", "[0.5]"),
         ),
         RewardSpec(
             "iou_threshold",
             "1.0 when the answer's IoU with the target reaches `threshold` (default 0.5), else 0.0.",
             _score_iou_threshold,
             (*_SPACE_OPTIONS, "threshold"),
-            _doc(
-                "1.0 when IoU >= threshold (inclusive), else 0.0.", "iou_threshold", _GOOD, "[0, 0, 100, 50]", "[1.0]"
-            ),
+            "1.0 when the ``iou`` reward is >= ``threshold`` (inclusive), else 0.0; None when the row has no target "
+            "box.",
+            example=(_GOOD, "[0, 0, 100, 50]", "", "[1.0]"),
         ),
         RewardSpec(
             "giou",
             "Generalized IoU in [-1, 1]: shaped, rewards near misses; -1 when no box parses.",
             _score_giou,
             _SPACE_OPTIONS,
-            _doc(
-                "GIoU = IoU - (C - U) / C, with C the smallest box enclosing both. Range [-1, 1].",
-                "giou",
-                _GOOD,
-                "[100, 0, 200, 100]",
-                "[0.0]",
-            ),
+            "GIoU = IoU - (|C| - |A ∪ B|) / |C|, with C the smallest box enclosing A and B; in [-1, 1], 0.0 for "
+            "touching\n    boxes, -1.0 when the answer has no box or either box is invalid; None when the row has no "
+            "target box.",
+            example=(_GOOD, "[100, 0, 200, 100]", "", "[0.0]"),
         ),
         RewardSpec(
             "format",
             "1.0 when the completion is <think>...</think><answer>(x1,y1),(x2,y2)</answer> (or `format_pattern`).",
             _score_format,
             ("format_pattern",),
-            _doc(
-                "1.0 when ``format_pattern`` (default: the paper's strict think/answer layout ending the text) "
-                "is found, else 0.0.",
-                "format",
-                _GOOD,
-                "None",
-                "[1.0]",
-            ),
+            "1.0 when ``re.search(format_pattern, text, re.DOTALL)`` matches, else 0.0. The default pattern is the "
+            "paper's:\n    ``<think>...</think>``, optional whitespace, then ``<answer>(x1,y1),(x2,y2)</answer>`` "
+            "with integer\n    coordinates ending the text (a final newline allowed). Needs no solution.",
+            example=(_GOOD, "None", "", "[1.0]"),
         ),
         RewardSpec(
             "image_index",
             "1.0 when the answer names the target image (`target_image` column), else 0.0.",
             _score_image_index,
             ("policy",),
-            _doc(
-                '1.0 when the image the answer names ("image 2", "the second image", ...) is the row\'s '
-                "``target_image`` (1-based); None for rows without one.",
-                "image_index",
-                "<answer>image 2: (0,0),(9,9)</answer>",
-                "[0, 0, 9, 9]",
-                "[1.0]",
-                extra=", target_image=[2]",
-            ),
+            '1.0 when the image the answer names ("image 2", "Image-2", "the second image", "2th image", ...) is the '
+            "row's\n    ``target_image`` (1-based), else 0.0; None for rows without one. ``lenient`` falls back to "
+            "the last image\n    named anywhere in the text. Needs no solution.",
             needs_columns=True,
+            example=("<answer>image 2: (0,0),(9,9)</answer>", "None", ", target_image=[2]", "[1.0]"),
         ),
         RewardSpec(
             "grounding",
             "IoU gated by the correct image: the IoU when the answer names the target image, else 0.0.",
             _score_grounding,
             _SPACE_OPTIONS,
-            _doc(
-                "IoU of the answer box times 1 when the answer names the row's ``target_image`` (or the row "
-                "has none), else 0.",
-                "grounding",
-                "<answer>image 1: (0,0),(9,9)</answer>",
-                "[0, 0, 9, 9]",
-                "[0.0]",
-                extra=", target_image=[2]",
-            ),
+            "The ``iou`` reward when the answer names the row's ``target_image`` (or the row has none), else 0.0; "
+            "None when\n    the row has no target box.",
             needs_columns=True,
+            example=("<answer>image 1: (0,0),(9,9)</answer>", "[0, 0, 9, 9]", ", target_image=[2]", "[0.0]"),
         ),
         RewardSpec(
             "multi_box",
             "Several targets: one-to-one matched mean IoU, penalising missing and extra boxes.",
             _score_multi_box,
             (*_SPACE_OPTIONS, "missing_penalty", "extra_penalty"),
-            _doc(
-                "Boxes are matched one to one (Hungarian, max total IoU); the score is the matched IoU sum "
-                "over ``matched + missing_penalty * missing + extra_penalty * extra``. An empty target scores "
-                "1.0 for an empty answer, else 0.0.",
-                "multi_box",
-                "<answer>(0,0),(10,10) (20,20),(30,30)</answer>",
-                "[[0, 0, 10, 10]]",
-                "[0.5]",
-            ),
+            "Every answer box is matched to at most one target box (Hungarian, maximum total IoU); the score is\n"
+            "    sum(matched IoU) / (matched + missing_penalty * missing + extra_penalty * extra), in [0, 1]; with "
+            "the\n    default penalties, sum(matched IoU) / max(#answer boxes, #targets). A row without target boxes "
+            "scores 1.0\n    for an answer without boxes, else 0.0.",
+            example=("<answer>(0,0),(10,10) (20,20),(30,30)</answer>", "[[0, 0, 10, 10]]", "", "[0.5]"),
         ),
     )
 }
@@ -540,15 +607,6 @@ BUILTIN: dict[str, RewardSpec] = {
 @functools.lru_cache(maxsize=1)
 def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def available() -> dict[str, str]:
-    """Every reward name known (ours and other installed packages'), with its one-line summary."""
-    names = {name: spec.summary for name, spec in BUILTIN.items()}
-    for name, entry_point in _entry_points().items():
-        if name not in names:
-            names[name] = _summary_of(entry_point)
-    return dict(sorted(names.items()))
 
 
 def _summary_of(entry_point: importlib.metadata.EntryPoint) -> str:
@@ -562,8 +620,34 @@ def _summary_of(entry_point: importlib.metadata.EntryPoint) -> str:
     return doc[0] if doc else f"({entry_point.value})"
 
 
+def available() -> dict[str, str]:
+    """Every reward name known (ours and other installed packages'), with its one-line summary.
+
+    Example:
+        >>> available()["iou"]
+        "Continuous IoU of the answer's first box with the target (the paper's accuracy reward)."
+    """
+    names = {name: spec.summary for name, spec in BUILTIN.items()}
+    for name, entry_point in _entry_points().items():
+        if name not in names:
+            names[name] = _summary_of(entry_point)
+    return dict(sorted(names.items()))
+
+
+def _resolve(name: str) -> RewardSpec | RewardFunc:
+    """The spec (ours, or a package's) or plain function registered under ``name``."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    entry_point = _entry_points().get(name)
+    if entry_point is None:
+        raise KeyError(f"unknown reward {name!r}; known rewards: {', '.join(available())}")
+    return entry_point.load()
+
+
 def get(name: str, **options: Any) -> RewardFunc:
     """The reward registered under ``name``, configured with ``options``.
+
+    Our names win over an installed package's entry point of the same name.
 
     Args:
         name: A registry name (``univg rewards list``).
@@ -575,35 +659,55 @@ def get(name: str, **options: Any) -> RewardFunc:
     Raises:
         KeyError: unknown name (the message lists the known ones).
         ValueError: an option this reward does not take.
+
+    Example:
+        >>> get("iou_threshold", threshold=0.7).options.threshold
+        0.7
     """
-    if name in BUILTIN:
-        return BUILTIN[name].make(**options)
-    entry_point = _entry_points().get(name)
-    if entry_point is None:
-        raise KeyError(f"unknown reward {name!r}; known rewards: {', '.join(available())}")
-    target = entry_point.load()
+    target = _resolve(name)
     if isinstance(target, RewardSpec):
         return target.make(**options)
     if options:
-        raise ValueError(f"reward {name!r} ({entry_point.value}) is a plain function and takes no options")
+        raise ValueError(f"reward {name!r} is a plain function from another package and takes no options")
     return target
 
 
 make_reward = get
 
 
-def load(names: Sequence[str], options: dict[str, dict[str, Any]] | None = None) -> list[RewardFunc]:
+def load(names: Sequence[str], options: dict[str, dict[str, Any]] | None = None, **shared: Any) -> list[RewardFunc]:
     """Several rewards at once, e.g. ``load(["iou", "format"])``.
 
     Args:
         names: Registry names.
-        options: Per-name options, e.g. ``{"iou": {"space": "abs_input"}}``.
+        options: Per-name options, e.g. ``{"iou": {"threshold": 0.7}}``.
+        **shared: Options for every reward that takes them, e.g. ``space="abs_input"`` (read by ``iou``,
+            not by ``format``); per-name options win.
+
+    Returns:
+        The reward functions, in the order of ``names``.
+
+    Raises:
+        KeyError: an unknown name.
+        ValueError: options for a name not loaded, or a shared option no loaded reward takes.
+
+    Example:
+        >>> [reward.__name__ for reward in load(["iou", "format"], space="abs_input")]
+        ['iou', 'format']
     """
     options = options or {}
     unknown = sorted(set(options) - set(names))
     if unknown:
         raise ValueError(f"options given for rewards not loaded: {', '.join(unknown)}")
-    return [get(name, **options.get(name, {})) for name in names]
+    targets = {name: _resolve(name) for name in names}
+    takes = {name: set(t.options) if isinstance(t, RewardSpec) else set() for name, t in targets.items()}
+    unused = sorted(set(shared) - set().union(*takes.values()))
+    if unused:
+        raise ValueError(f"no reward in {list(names)} takes the option(s) {', '.join(unused)}")
+    return [
+        get(name, **{**{k: v for k, v in shared.items() if k in takes[name]}, **options.get(name, {})})
+        for name in names
+    ]
 
 
 def option_names() -> tuple[str, ...]:

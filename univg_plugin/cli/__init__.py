@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .data import data
 from .doctor import doctor
 from .rewards import rewards
 from .tiny import tiny_model
@@ -27,3 +28,4 @@ def main() -> None:
 main.add_command(doctor)
 main.add_command(tiny_model)
 main.add_command(rewards)
+main.add_command(data)

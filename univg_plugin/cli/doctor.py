@@ -23,9 +23,10 @@ def doctor() -> None:
         click.echo(f"[{mark}] {check.package:<{width}}  {version:<14} {check.message}")
     from ..integrations.llamafactory.hook import hook_status
 
-    click.echo(f"llamafactory integration: {hook_status()}")
-    failures = [check for check in checks if not check.ok]
+    hook_ok, hook_message = hook_status()
+    click.echo(f"[{'ok ' if hook_ok else 'BAD'}] llamafactory integration: {hook_message}")
+    failures = [check for check in checks if not check.ok] + ([] if hook_ok else ["integration"])
     if failures:
-        click.echo(f"{len(failures)} unsupported: see the messages above.", err=True)
+        click.echo(f"{len(failures)} problem(s): see the lines marked BAD above.", err=True)
         raise SystemExit(1)
     click.echo("all supported")

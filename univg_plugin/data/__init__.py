@@ -1,5 +1,58 @@
-"""The CoT grounding dataset format: schema, validation, readers and writers, synthetic data."""
+"""The CoT grounding dataset format: schema, validation, readers and writers, rendering, synthetic data.
 
-from .schema import KNOWN_TASKS, GroundingSample
+- :class:`GroundingSample`: one validated sample (our ``univg`` jsonl holds one per line);
+- :func:`read` / :func:`write` / :func:`convert`: streaming readers and writers of the registered
+  formats (:data:`FORMATS`), with errors that name the file, the row and the field;
+- :func:`validate_file` and :class:`DatasetStats`: whole-file checks and statistics;
+- :func:`paper_answer`, :func:`prompt_text`, :func:`grpo_row`, :func:`grpo_dataset`: a sample as
+  stage 1 (CoT-SFT) and stage 2 (GRPO) see it;
+- :mod:`.synth`: seeded synthetic multi-image grounding data.
+"""
 
-__all__ = ["KNOWN_TASKS", "GroundingSample"]
+from .errors import DataError, FieldError, Issue
+from .formats import convert, read, read_with_errors, write
+from .media import fill_image_sizes, media_issues
+from .registry import FORMATS, Format, get_format, register_format
+from .render import (
+    PAPER_INSTRUCTION,
+    grpo_dataset,
+    grpo_features,
+    grpo_row,
+    paper_answer,
+    prompt_messages,
+    prompt_text,
+    with_instruction,
+)
+from .schema import IMAGE_PLACEHOLDER, KNOWN_TASKS, GroundingSample
+from .stats import DatasetStats
+from .validate import ValidationReport, validate_file
+
+__all__ = [
+    "FORMATS",
+    "IMAGE_PLACEHOLDER",
+    "KNOWN_TASKS",
+    "PAPER_INSTRUCTION",
+    "DataError",
+    "DatasetStats",
+    "FieldError",
+    "Format",
+    "GroundingSample",
+    "Issue",
+    "ValidationReport",
+    "convert",
+    "fill_image_sizes",
+    "get_format",
+    "grpo_dataset",
+    "grpo_features",
+    "grpo_row",
+    "media_issues",
+    "paper_answer",
+    "prompt_messages",
+    "prompt_text",
+    "read",
+    "read_with_errors",
+    "register_format",
+    "validate_file",
+    "with_instruction",
+    "write",
+]

@@ -16,6 +16,7 @@ An unsupported LLaMA-Factory version gets one warning and no patch at all.
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.metadata
 import logging
 import os
@@ -106,20 +107,24 @@ def on_tuner_imported(module) -> None:
     _state["stage"] = True
 
 
-def hook_status() -> str:
-    """One line for ``univg doctor``: whether the LLaMA-Factory integration is active, and why not."""
+def hook_status() -> tuple[bool, str]:
+    """For ``univg doctor``: whether the LLaMA-Factory integration works here, and a line saying why (not).
+
+    Returns:
+        ``(ok, message)``; ``ok`` is False only when a supported LLaMA-Factory is installed and the
+        integration is not active in it although it was not turned off.
+    """
     if os.environ.get(DISABLE_VARIABLE, "").lower() in ("1", "true", "yes", "on"):
-        return f"off ({DISABLE_VARIABLE} is set)"
+        return True, f"off ({DISABLE_VARIABLE} is set)"
     version = _llamafactory_version()
     if version is None:
-        return "inactive (llamafactory is not installed)"
-    if not installed():
-        return "inactive: the univg_plugin_hook.pth start-up file is missing from site-packages (reinstall univg-plugin)"
+        return True, "inactive (llamafactory is not installed)"
     if version not in SUPPORTED_VERSIONS:
-        return f"inactive: llamafactory {version} is not supported (supported: {', '.join(SUPPORTED_VERSIONS)})"
-    import llamafactory.data.converter  # noqa: F401  (imports trigger the patches)
-    import llamafactory.train.tuner  # noqa: F401
-
+        return True, f"inactive: llamafactory {version} is not supported (supported: {', '.join(SUPPORTED_VERSIONS)})"
+    if not installed():
+        return False, "inactive: univg_plugin_hook.pth is missing from site-packages (reinstall univg-plugin)"
+    importlib.import_module("llamafactory.data.converter")  # importing them triggers the patches
+    importlib.import_module("llamafactory.train.tuner")
     if _state["stage"] and _state["converter"]:
-        return f"active (llamafactory {version}: stage 'grpo' and formatting 'univg' available)"
-    return f"inactive: the patches did not apply (stage: {_state['stage']}, converter: {_state['converter']})"
+        return True, f"active (llamafactory {version}: stage 'grpo' and formatting 'univg' available)"
+    return False, f"inactive: the patches did not apply (stage: {_state['stage']}, converter: {_state['converter']})"

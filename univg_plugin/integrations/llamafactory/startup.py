@@ -29,9 +29,14 @@ class _PatchingLoader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        from . import hook
+        try:
+            from . import hook
 
-        getattr(hook, self._callback_name)(module)
+            getattr(hook, self._callback_name)(module)
+        except Exception as error:  # a failed patch must never break LLaMA-Factory itself
+            import warnings
+
+            warnings.warn(f"univg-plugin could not patch {module.__name__}: {error!r}", stacklevel=2)
 
     def __getattr__(self, name):  # get_source, get_filename, ... for tracebacks and inspect
         return getattr(self._loader, name)

@@ -1,0 +1,66 @@
+"""`univg doctor`: versions, support verdicts, and a refusal for an unsupported version."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNIVG = [sys.executable, "-m", "univg_plugin.cli"]
+
+
+def _run(args, env=None):
+    return subprocess.run([*UNIVG, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_help_explains_every_command():
+    result = _run(["--help"])
+    assert result.returncode == 0
+    for command in ("doctor", "tiny-model", "rewards"):
+        assert command in result.stdout
+
+
+@pytest.mark.slow
+def test_doctor_passes_in_the_supported_environment():
+    result = _run(["doctor"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    for package in ("python", "torch", "transformers", "trl", "datasets", "llamafactory"):
+        assert package in result.stdout
+    assert "all supported" in result.stdout
+
+
+def _fake_distribution(root: Path, name: str, version: str) -> None:
+    info = root / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+@pytest.mark.slow
+def test_doctor_refuses_an_unsupported_trl_and_names_the_versions_that_work(tmp_path):
+    _fake_distribution(tmp_path, "trl", "0.19.0")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = _run(["doctor"], env=env)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if " trl " in line)
+    assert "0.19.0" in line and "unsupported" in line
+    assert ">=0.24.0,<0.25" in line and ">=1.16,<2" in line
+
+
+@pytest.mark.slow
+@pytest.mark.llamafactory
+def test_doctor_flags_trl_1_beside_llamafactory(tmp_path):
+    _fake_distribution(tmp_path, "trl", "1.16.0")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = _run(["doctor"], env=env)
+    assert result.returncode == 1
+    assert "llamafactory 0.9.5 needs trl 0.24.x" in result.stdout
+
+
+def test_trl_requirement_accepts_both_supported_lines_only():
+    from univg_plugin.compat import TRL
+
+    assert TRL.accepts("0.24.0") and TRL.accepts("1.16.0") and TRL.accepts("1.20.3")
+    assert not TRL.accepts("0.23.1") and not TRL.accepts("2.0.0") and not TRL.accepts("garbage")

@@ -1,0 +1,90 @@
+"""The registry of dataset formats: a name -> class table, as LLaMA-Factory keeps its dataset converters.
+
+A format converts one source row into samples (reading) and one sample into one output row
+(writing); streaming, error locating and atomic writing are done once, in :mod:`.formats`.
+Register a new one with :func:`register_format`; list them with ``univg data formats``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from .jsonio import iter_rows
+from .schema import GroundingSample
+
+
+class Format:
+    """Base class of a dataset format; subclasses implement :meth:`parse` and/or :meth:`dump`.
+
+    The first paragraph of a subclass's docstring is its one-line description; a ``Cannot hold:``
+    paragraph says which sample fields the format loses (shown by ``univg data formats``).
+
+    Attributes:
+        name: Registry name (set by :func:`register_format`).
+        readable: Whether :meth:`parse` is implemented.
+        writable: Whether :meth:`dump` is implemented.
+    """
+
+    name: ClassVar[str] = ""
+    readable: ClassVar[bool] = False
+    writable: ClassVar[bool] = False
+
+    def rows(self, stream: IO[bytes], path: str | Path) -> Iterator[tuple[str, Any]]:
+        """``(where, raw row)`` for every row of a file opened in binary mode (jsonl or a JSON list)."""
+        return iter_rows(stream, path)
+
+    def parse(self, raw: Any, default_id: str) -> list[GroundingSample]:
+        """The samples of one source row (usually one).
+
+        Raises:
+            FieldError: for a problem in the source layout.
+            pydantic.ValidationError: for a sample that fails validation.
+        """
+        raise NotImplementedError(f"format {self.name!r} cannot be read")
+
+    def dump(self, sample: GroundingSample) -> dict[str, Any] | str:
+        """One output row (a dict, or a string holding one JSON object).
+
+        Raises:
+            FieldError: when the sample cannot be written in this format.
+        """
+        raise NotImplementedError(f"format {self.name!r} cannot be written")
+
+    def finish(self, path: Path, count: int) -> None:
+        """Called after all rows were written to ``path`` (e.g. to write a ``dataset_info.json`` entry)."""
+
+
+#: Registered formats by name.
+FORMATS: dict[str, type[Format]] = {}
+
+
+def register_format(name: str, format_class: type[Format]) -> type[Format]:
+    """Register a format class under ``name`` (names are unique)."""
+    if name in FORMATS:
+        raise ValueError(f"dataset format {name!r} already exists")
+    format_class.name = name
+    format_class.readable = format_class.parse is not Format.parse
+    format_class.writable = format_class.dump is not Format.dump
+    FORMATS[name] = format_class
+    return format_class
+
+
+def get_format(name: str, **options: Any) -> Format:
+    """An instance of the format registered as ``name``, configured with ``options``.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the known ones).
+    """
+    if name not in FORMATS:
+        raise ValueError(f"unknown dataset format {name!r}; known formats: {', '.join(sorted(FORMATS))}")
+    return FORMATS[name](**options)
+
+
+def describe(format_class: type[Format]) -> tuple[str, str]:
+    """``(one-line description, what it cannot hold)`` from the class docstring."""
+    paragraphs = [" ".join(part.split()) for part in (format_class.__doc__ or "").split("\n\n")]
+    summary = paragraphs[0] if paragraphs else ""
+    lost = next((p.removeprefix("Cannot hold:").strip() for p in paragraphs if p.startswith("Cannot hold:")), "")
+    return summary, lost

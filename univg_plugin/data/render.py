@@ -1,0 +1,223 @@
+"""A sample as the models see it: the paper's prompt, the stage-1 answer, and the stage-2 GRPO row.
+
+Stage 1 (CoT-SFT) trains on ``question + PAPER_INSTRUCTION`` -> ``<think>...</think><answer>(x1,y1),(x2,y2)</answer>``;
+stage 2 (GRPO) samples answers to the same prompt and scores them against the ground-truth boxes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..boxes import CoordinateSpace, parse_image_index
+from .errors import DataError, FieldError
+from .schema import IMAGE_PLACEHOLDER, GroundingSample
+
+if TYPE_CHECKING:
+    from datasets import Dataset, Features
+
+#: UniVG-R1's question suffix, appended to every prompt of both stages (unless already present).
+PAPER_INSTRUCTION = (
+    "First output the thinking process in <think> </think> tags and then output the bounding box in "
+    "<answer> </answer> tags."
+)
+#: The sentence the stage-1 answer adds to the reasoning when the question does not name the target image.
+TARGET_SENTENCE = "So the target is in image {index}."
+_TARGET_SENTENCE_RE = re.compile(r"\s*So the target is in image (\d+)\.$")
+
+
+def with_instruction(question: str) -> str:
+    """The question followed by :data:`PAPER_INSTRUCTION` (once).
+
+    Example:
+        >>> with_instruction("Where is the dog?") == "Where is the dog? " + PAPER_INSTRUCTION
+        True
+    """
+    if PAPER_INSTRUCTION in question:
+        return question
+    return f"{question.rstrip()} {PAPER_INSTRUCTION}"
+
+
+def prompt_text(sample: GroundingSample) -> str:
+    """The stage-1 user turn: exactly one ``<image>`` per image (prepended when the question has none)
+    and the paper's instruction.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["1.png", "2.png"], question="Find the cat.", boxes=[[1, 2, 3, 4]])
+        >>> prompt_text(s).startswith("<image><image>Find the cat. First output")
+        True
+    """
+    question = with_instruction(sample.question)
+    if IMAGE_PLACEHOLDER not in question:
+        question = IMAGE_PLACEHOLDER * len(sample.images) + question
+    return question
+
+
+def names_target(question: str, target_image: int | None, image_count: int) -> bool:
+    """Whether nothing needs adding to tell the target image: a single image, no target, or a question
+    whose last image mention is the target."""
+    return image_count <= 1 or target_image is None or parse_image_index(question, last=True) == target_image
+
+
+def split_target_sentence(reasoning: str | None) -> tuple[str | None, int | None]:
+    """Undo :func:`paper_answer`'s target sentence: ``(reasoning without it, image index or None)``.
+
+    Example:
+        >>> split_target_sentence("A red circle. So the target is in image 2.")
+        ('A red circle.', 2)
+    """
+    if not reasoning:
+        return reasoning or None, None
+    match = _TARGET_SENTENCE_RE.search(reasoning)
+    if match is None:
+        return reasoning, None
+    return reasoning[: match.start()] or None, int(match.group(1))
+
+
+def norm1000_ints(sample: GroundingSample) -> np.ndarray:
+    """The boxes in Qwen2-VL's 0-1000 space as integers (rounded half up, clipped to [0, 1000]).
+
+    Raises:
+        DataError: naming the sample and ``image_sizes`` when pixel boxes cannot be converted.
+    """
+    try:
+        boxes = sample.boxes_in(CoordinateSpace.NORM1000)
+    except FieldError as error:
+        raise DataError(sample.where, [error.issue]) from None
+    return np.clip(np.floor(boxes + 0.5), 0, 1000).astype(np.int64)
+
+
+def paper_answer(sample: GroundingSample) -> str:
+    """The stage-1 assistant turn in the paper's layout: ``<think>{reasoning}</think><answer>(x1,y1),(x2,y2)</answer>``.
+
+    Boxes are 0-1000 integers (several are separated by a space). When a multi-image question does
+    not name the target image, the reasoning ends with :data:`TARGET_SENTENCE`; the answer tag holds
+    only the box, so the paper's strict format reward matches.
+
+    Raises:
+        DataError: when pixel boxes need ``image_sizes`` that the sample lacks.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["1.png", "2.png"], question="Which one is red?",
+        ...                     reasoning="Only the second image has a red square.", boxes=[[100, 200, 300, 400]],
+        ...                     target_image=2)
+        >>> print(paper_answer(s).replace("</think>", "</think>\n"))
+        <think>Only the second image has a red square. So the target is in image 2.</think>
+        <answer>(100,200),(300,400)</answer>
+    """
+    think = sample.reasoning or ""
+    if not names_target(sample.question, sample.target_image, len(sample.images)):
+        sentence = TARGET_SENTENCE.format(index=sample.target_image)
+        think = f"{think} {sentence}" if think else sentence
+    boxes = " ".join(f"({x1},{y1}),({x2},{y2})" for x1, y1, x2, y2 in norm1000_ints(sample).tolist())
+    return f"<think>{think}</think><answer>{boxes}</answer>"
+
+
+def prompt_messages(sample: GroundingSample) -> list[dict[str, Any]]:
+    """The stage-2 prompt in TRL's conversational layout.
+
+    One user turn whose content holds an ``{"type": "image", "text": None}`` part at each ``<image>``
+    placeholder (all images first when the question has none) and ``{"type": "text", "text": ...}``
+    parts; every part has both keys so Arrow stores them in one struct type.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["1.png", "2.png"], question="Compare <image> with <image>.",
+        ...                     boxes=[[1, 2, 3, 4]])
+        >>> [part["type"] for part in prompt_messages(s)[0]["content"]]
+        ['text', 'image', 'text', 'image', 'text']
+    """
+    question = with_instruction(sample.question)
+    image = {"type": "image", "text": None}
+    if IMAGE_PLACEHOLDER not in question:
+        parts = [dict(image) for _ in sample.images] + [{"type": "text", "text": question}]
+    else:
+        parts = []
+        for index, segment in enumerate(question.split(IMAGE_PLACEHOLDER)):
+            if index:
+                parts.append(dict(image))
+            if segment:
+                parts.append({"type": "text", "text": segment})
+    return [{"role": "user", "content": parts}]
+
+
+def _media_path(path: str, media_root: str | os.PathLike | None) -> str:
+    return path if media_root is None or os.path.isabs(path) else os.path.join(media_root, path)
+
+
+def grpo_row(sample: GroundingSample, media_root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """One stage-2 (GRPO) dataset row.
+
+    Args:
+        sample: The sample.
+        media_root: Directory that relative image paths are joined to (absolute paths are kept).
+
+    Returns:
+        ``{"id", "task", "prompt", "images", "solution", "solution_space", "target_image",
+        "image_sizes"}``: ``prompt`` from :func:`prompt_messages`, ``solution`` the boxes in
+        ``solution_space`` (the sample's own space: rewards convert), ``image_sizes`` a list of
+        ``[w, h]`` or None.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["x.png"], question="Find it.", boxes=[[1, 2, 3, 4]])
+        >>> row = grpo_row(s, media_root="/data")
+        >>> row["images"], row["solution"], row["solution_space"], row["target_image"]
+        (['/data/x.png'], [[1.0, 2.0, 3.0, 4.0]], 'norm1000', 1)
+    """
+    return {
+        "id": sample.id,
+        "task": sample.task,
+        "prompt": prompt_messages(sample),
+        "images": [_media_path(path, media_root) for path in sample.images],
+        "solution": [list(box) for box in sample.boxes],
+        "solution_space": sample.space.value,
+        "target_image": sample.target_image,
+        "image_sizes": None if sample.image_sizes is None else [list(size) for size in sample.image_sizes],
+    }
+
+
+def grpo_features() -> Features:
+    """The Arrow schema of :func:`grpo_row` rows, with ``images`` as ``Sequence(Image())`` (decoded to PIL)."""
+    from datasets import Features, Image, List, Sequence, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "task": Value("string"),
+            "prompt": [{"role": Value("string"), "content": [{"type": Value("string"), "text": Value("string")}]}],
+            "images": Sequence(Image()),
+            "solution": List(List(Value("float64"), length=4)),
+            "solution_space": Value("string"),
+            "target_image": Value("int64"),
+            "image_sizes": List(List(Value("int64"), length=2)),
+        }
+    )
+
+
+def grpo_dataset(
+    samples: Iterable[GroundingSample], media_root: str | os.PathLike | None = None, chunk_size: int = 10_000
+) -> Dataset:
+    """The stage-2 rows of ``samples`` as a ``datasets.Dataset`` (TRL's GRPOTrainer gets PIL images).
+
+    Built ``chunk_size`` rows at a time, so only the Arrow table grows with the data. Relative image
+    paths without a ``media_root`` are resolved against the working directory when decoded.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["x.png"], question="Find it.", boxes=[[1, 2, 3, 4]])
+        >>> grpo_dataset([s], media_root="/data").features["images"]
+        List(Image(mode=None, decode=True))
+    """
+    from datasets import Dataset, concatenate_datasets
+
+    features = grpo_features()
+    iterator = iter(samples)
+    parts = []
+    while chunk := [grpo_row(sample, media_root) for sample in islice(iterator, chunk_size)]:
+        parts.append(Dataset.from_list(chunk, features=features))
+    if not parts:
+        return Dataset.from_list([], features=features)
+    return parts[0] if len(parts) == 1 else concatenate_datasets(parts)

@@ -1,0 +1,161 @@
+"""Whole-file validation: every bad row reported (not just the first), each naming file, row and field.
+
+Beyond each sample's own validation (see :class:`~.schema.GroundingSample`), a file is checked for
+duplicate ids, optionally for missing or mis-sized image files, and for ``meta`` values whose JSON
+type changes between rows (Arrow, and so LLaMA-Factory's loader, cannot read such a file).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, Issue
+from .formats import read_with_errors
+from .media import media_issues
+from .schema import GroundingSample
+
+_JSON_TYPES = {
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    dict: "an object",
+    list: "a list",
+}
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of :func:`validate_file`.
+
+    Attributes:
+        path: The file.
+        samples: Valid samples.
+        errors: One :class:`DataError` per bad row, in file order.
+        warnings: File-level warnings (e.g. meta types that change between rows).
+    """
+
+    path: Path
+    samples: int = 0
+    errors: list[DataError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row is bad."""
+        return not self.errors
+
+    def summary(self) -> str:
+        """One line: how many samples are valid and how many rows are bad."""
+        verdict = "OK" if self.ok else "FAILED"
+        return f"{self.path}: {verdict}: {self.samples} valid sample(s), {len(self.errors)} bad row(s)"
+
+
+class _MetaTypes:
+    """Remembers the JSON type of each top-level meta key and reports the first change per key."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, str]] = {}
+        self.reported: set[str] = set()
+
+    def check(self, sample: GroundingSample) -> str | None:
+        for key, value in sample.meta.items():
+            if value is None or key in self.reported:
+                continue
+            kind = _JSON_TYPES.get(type(value), type(value).__name__)
+            first = self.seen.setdefault(key, (kind, sample.where))
+            if first[0] != kind:
+                self.reported.add(key)
+                return (
+                    f"meta.{key} is {first[0]} at {first[1]} but {kind} at {sample.where}: Arrow (and so"
+                    " LLaMA-Factory's loader) cannot read a column whose type changes"
+                )
+        return None
+
+
+def _duplicates(path: Path, fmt: str, hashes: array, options: dict[str, Any]) -> list[DataError]:
+    """Second pass, only when two ids hash alike: an error for every repeated id, naming its first row."""
+    values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+    suspects = set(values[counts > 1].tolist())
+    if not suspects:
+        return []
+    first: dict[str, str] = {}
+    errors = []
+    for item in read_with_errors(path, fmt, **options):
+        if isinstance(item, GroundingSample) and hash(item.id) in suspects:
+            if item.id in first:
+                errors.append(
+                    DataError(item.where, [Issue("id", f"{item.id!r} is not unique (first at {first[item.id]})")])
+                )
+            else:
+                first[item.id] = item.where
+    return errors
+
+
+def validate_file(
+    path: str | Path,
+    fmt: str = "univg",
+    *,
+    check_files: bool = False,
+    media_root: str | Path | None = None,
+    progress: bool | None = False,
+    on_error: Callable[[DataError], None] | None = None,
+    **options: Any,
+) -> ValidationReport:
+    """Validate every row of a file, streaming, and report all bad rows.
+
+    Args:
+        path: A jsonl file or a file holding one JSON list.
+        fmt: Registered format name (default ``univg``).
+        check_files: Also check that every image file exists, is readable, and matches ``image_sizes``.
+        media_root: Directory the image paths are relative to (default: the file's directory).
+        progress: Show a progress bar.
+        on_error: Called with each bad row's error as soon as it is found.
+        **options: Options of the format's reader.
+
+    Returns:
+        A :class:`ValidationReport`; duplicate ids are reported at the end (they need the whole file).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "bad.jsonl"
+        >>> _ = path.write_text('{"id": "a", "images": ["x.png"], "question": "q", "boxes": [[5, 5, 1, 9]]}\\n')
+        >>> report = validate_file(path)
+        >>> report.ok, str(report.errors[0]).split(": ", 1)[1]
+        (False, 'boxes[0]: is degenerate or swapped (needs x1 < x2): [5, 5, 1, 9]')
+    """
+    path = Path(path)
+    root = path.parent if media_root is None else media_root
+    report = ValidationReport(path)
+    meta_types = _MetaTypes()
+    hashes = array("q")
+
+    def fail(error: DataError) -> None:
+        report.errors.append(error)
+        if on_error is not None:
+            on_error(error)
+
+    for item in read_with_errors(path, fmt, progress=progress, **options):
+        if isinstance(item, DataError):
+            fail(item)
+            continue
+        if check_files:
+            issues = media_issues(item, root)
+            if issues:
+                fail(DataError(item.where, issues))
+                continue
+        report.samples += 1
+        hashes.append(hash(item.id))
+        warning = meta_types.check(item)
+        if warning:
+            report.warnings.append(warning)
+    for error in _duplicates(path, fmt, hashes, options):
+        report.samples -= 1
+        fail(error)
+    return report

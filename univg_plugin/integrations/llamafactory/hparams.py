@@ -1,0 +1,204 @@
+"""The YAML keys of ``stage: grpo``, parsed and validated like LLaMA-Factory's own arguments.
+
+:class:`GRPOFinetuningArguments` extends LLaMA-Factory's ``FinetuningArguments`` and replaces it in the
+training-argument parser (see :mod:`.hook`), so unknown keys are still rejected by
+``HfArgumentParser`` and every check below runs at parse time, before any model or dataset loads.
+Sampling ``temperature`` and ``top_p`` are LLaMA-Factory's generating arguments (defaults 0.95 / 0.7:
+set them to 1.0 for the paper's sampling).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from llamafactory.hparams import FinetuningArguments
+
+from ...boxes import AnswerPolicy, CoordinateSpace
+from ...weighting import METHODS
+
+#: Keys that only mean something for ``stage: grpo``, with their defaults (the paper's stage-2 settings).
+GRPO_KEYS: tuple[str, ...] = (
+    "reward_funcs",
+    "reward_weights",
+    "reward_space",
+    "reward_answer_policy",
+    "reward_kwargs",
+    "difficulty_weighting",
+    "difficulty_params",
+    "difficulty_accuracy_reward",
+    "difficulty_normalize",
+    "num_generations",
+    "beta",
+    "epsilon",
+    "epsilon_high",
+    "num_iterations",
+    "max_completion_length",
+    "loss_type",
+    "scale_rewards",
+    "use_vllm",
+    "vllm_mode",
+    "log_completions",
+)
+
+
+def _split(value: Any) -> Any:
+    """LLaMA-Factory style: a comma-separated string is a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _mapping(name: str, value: Any) -> dict:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"`{name}` must be a mapping or a JSON object, got {value!r}: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"`{name}` must be a mapping, got {type(value).__name__}")
+    return value
+
+
+@dataclass
+class GRPOFinetuningArguments(FinetuningArguments):
+    """LLaMA-Factory's finetuning arguments plus ``stage: grpo`` and the GRPO keys."""
+
+    stage: Literal["pt", "sft", "rm", "ppo", "dpo", "kto", "grpo"] = field(
+        default="sft",
+        metadata={"help": "Which stage will be performed in training (`grpo` is added by univg-plugin)."},
+    )
+    reward_funcs: list[str] | None = field(
+        default=None,
+        metadata={"help": "GRPO: reward names from the univg registry (`univg rewards list`). Default: iou,format."},
+    )
+    reward_weights: list[float] | None = field(
+        default=None, metadata={"help": "GRPO: one weight per reward (default: all 1.0)."}
+    )
+    reward_space: str = field(
+        default="norm1000",
+        metadata={"help": "GRPO: coordinate space the model writes boxes in (norm1000: Qwen2-VL, abs_input: 2.5)."},
+    )
+    reward_answer_policy: str = field(
+        default="strict", metadata={"help": "GRPO: strict (box inside <answer> only) or lenient."}
+    )
+    reward_kwargs: dict | str | None = field(
+        default=None,
+        metadata={"help": 'GRPO: per-reward options, e.g. {"iou_threshold": {"threshold": 0.7}} (mapping or JSON).'},
+    )
+    difficulty_weighting: str = field(
+        default="exp", metadata={"help": f"GRPO: difficulty weighting method ({', '.join(METHODS)})."}
+    )
+    difficulty_params: dict | str | None = field(
+        default=None, metadata={"help": 'GRPO: parameters of the method, e.g. {"power": 2.0} (mapping or JSON).'}
+    )
+    difficulty_accuracy_reward: str = field(
+        default="iou", metadata={"help": "GRPO: the reward whose group mean is the mIoU."}
+    )
+    difficulty_normalize: bool = field(
+        default=False, metadata={"help": "GRPO: rescale the weights of each batch to mean 1."}
+    )
+    num_generations: int = field(default=8, metadata={"help": "GRPO: completions per prompt (G)."})
+    beta: float = field(default=0.04, metadata={"help": "GRPO: KL coefficient (0 disables the reference model)."})
+    epsilon: float = field(default=0.2, metadata={"help": "GRPO: clipping epsilon."})
+    epsilon_high: float | None = field(default=None, metadata={"help": "GRPO: upper clipping epsilon (DAPO)."})
+    num_iterations: int = field(default=1, metadata={"help": "GRPO: optimisation passes per generation batch."})
+    max_completion_length: int = field(default=256, metadata={"help": "GRPO: maximum completion tokens."})
+    loss_type: str = field(default="grpo", metadata={"help": "GRPO: TRL loss type (grpo, bnpo, dr_grpo, dapo)."})
+    scale_rewards: str = field(default="group", metadata={"help": "GRPO: advantage scaling (group, batch, none)."})
+    use_vllm: bool = field(default=False, metadata={"help": "GRPO: generate with vLLM."})
+    vllm_mode: str = field(default="colocate", metadata={"help": "GRPO: vLLM mode (colocate or server)."})
+    log_completions: bool = field(default=False, metadata={"help": "GRPO: print sample completions when logging."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.reward_funcs = _split(self.reward_funcs)
+        self.reward_weights = [float(w) for w in _split(self.reward_weights)] if self.reward_weights else None
+        self.reward_kwargs = _mapping("reward_kwargs", self.reward_kwargs)
+        self.difficulty_params = _mapping("difficulty_params", self.difficulty_params)
+        if self.stage != "grpo":
+            self._refuse_grpo_keys()
+            return
+        self.reward_funcs = self.reward_funcs or ["iou", "format"]
+        self._validate()
+
+    def _refuse_grpo_keys(self) -> None:
+        defaults = {f.name: f.default for f in fields(GRPOFinetuningArguments) if f.name in GRPO_KEYS}
+        normalized_defaults = {**defaults, "reward_kwargs": {}, "difficulty_params": {}}
+        for key in GRPO_KEYS:
+            if getattr(self, key) != normalized_defaults[key]:
+                raise ValueError(f"`{key}` only applies to `stage: grpo` (this run has `stage: {self.stage}`)")
+
+    def _validate(self) -> None:
+        from ...rewards import available
+
+        known = available()
+        unknown = [name for name in self.reward_funcs if name not in known]
+        if unknown:
+            raise ValueError(
+                f"`reward_funcs`: unknown reward {', '.join(map(repr, unknown))}; known rewards: {', '.join(known)}"
+            )
+        if self.reward_weights is not None and len(self.reward_weights) != len(self.reward_funcs):
+            raise ValueError(
+                f"`reward_weights` has {len(self.reward_weights)} values for {len(self.reward_funcs)} "
+                f"`reward_funcs` ({', '.join(self.reward_funcs)})"
+            )
+        stray = sorted(set(self.reward_kwargs) - set(self.reward_funcs))
+        if stray:
+            raise ValueError(f"`reward_kwargs` names rewards not in `reward_funcs`: {', '.join(stray)}")
+        for key, enum in (("reward_space", CoordinateSpace), ("reward_answer_policy", AnswerPolicy)):
+            value = getattr(self, key)
+            if value not in {member.value for member in enum}:
+                raise ValueError(
+                    f"`{key}`: unknown value {value!r}; expected one of: {', '.join(m.value for m in enum)}"
+                )
+        if self.difficulty_weighting not in METHODS:
+            raise ValueError(
+                f"`difficulty_weighting`: unknown method {self.difficulty_weighting!r}; "
+                f"expected one of: {', '.join(METHODS)}"
+            )
+        allowed = set(METHODS[self.difficulty_weighting])
+        stray = sorted(set(self.difficulty_params) - allowed)
+        if stray:
+            raise ValueError(
+                f"`difficulty_params`: method {self.difficulty_weighting!r} takes no {', '.join(stray)} "
+                f"(its parameters: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        if self.difficulty_weighting != "none" and self.difficulty_accuracy_reward not in self.reward_funcs:
+            raise ValueError(
+                f"`difficulty_accuracy_reward`: {self.difficulty_accuracy_reward!r} is not in `reward_funcs` "
+                f"({', '.join(self.reward_funcs)})"
+            )
+        from ...rewards import get
+
+        for name, options in self.reward_options().items():
+            try:
+                get(name, **options)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"`reward_kwargs` for {name!r}: {error}") from None
+        if self.num_generations < 2:
+            raise ValueError("`num_generations` must be at least 2 (GRPO compares completions within a group)")
+        if self.vllm_mode not in ("colocate", "server"):
+            raise ValueError(f"`vllm_mode`: expected colocate or server, got {self.vllm_mode!r}")
+
+    def reward_options(self, min_pixels: int | None = None, max_pixels: int | None = None) -> dict[str, dict[str, Any]]:
+        """Options per reward: the shared settings each reward takes, then its ``reward_kwargs``.
+
+        Args:
+            min_pixels: The processor's ``min_pixels`` (for ``abs_input`` boxes).
+            max_pixels: The processor's ``max_pixels``.
+        """
+        from ...rewards import BUILTIN
+
+        shared = {"space": self.reward_space, "policy": self.reward_answer_policy}
+        if min_pixels is not None and max_pixels is not None:
+            shared.update(min_pixels=min_pixels, max_pixels=max_pixels)
+        options: dict[str, dict[str, Any]] = {}
+        for name in self.reward_funcs:
+            accepted = BUILTIN[name].options if name in BUILTIN else ()
+            options[name] = {key: value for key, value in shared.items() if key in accepted}
+            options[name].update(self.reward_kwargs.get(name, {}))
+        return options

@@ -1,0 +1,198 @@
+"""``stage: grpo`` inside LLaMA-Factory: its loaders, its callbacks, our trainer.
+
+The model and processor are loaded by LLaMA-Factory (so ``finetuning_type``, ``freeze_vision_tower``,
+quantization and DeepSpeed mean what they mean there), the dataset comes through ``dataset_info.json``
+and LLaMA-Factory's converters (``"formatting": "univg"`` included), and training runs in
+:class:`~univg_plugin.trainer.DifficultyAwareGRPOTrainer` with LLaMA-Factory's logging, plotting and
+checkpointing around it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING, Any
+
+from ...boxes import AnswerPolicy, answer_boxes, parse_image_index
+from ...data import GroundingSample
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import TrainerCallback
+
+    from .hparams import GRPOFinetuningArguments
+
+_THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+
+
+def run_grpo_training(config: dict[str, Any]) -> None:
+    """LLaMA-Factory's ``_training_function`` for ``stage: grpo``: parse, add its callbacks, train."""
+    import torch.distributed as dist
+    from llamafactory.hparams import get_train_args
+    from llamafactory.train.callbacks import LogCallback, ReporterCallback
+    from transformers import EarlyStoppingCallback
+
+    model_args, data_args, training_args, finetuning_args, generating_args = get_train_args(config.get("args"))
+    callbacks: list[TrainerCallback] = list(config.get("callbacks") or [])
+    callbacks.append(LogCallback())
+    if finetuning_args.early_stopping_steps is not None:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=finetuning_args.early_stopping_steps))
+    callbacks.append(ReporterCallback(model_args, data_args, finetuning_args, generating_args))
+    run_grpo(model_args, data_args, training_args, finetuning_args, generating_args, callbacks)
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def _sample_from_aligned(row: dict[str, Any], index: int, space: str, where: str) -> GroundingSample:
+    """A sample from a row LLaMA-Factory has aligned (``_prompt``, ``_response``, ``_images``, ...)."""
+    if row.get("_univg"):
+        return GroundingSample.model_validate_json(row["_univg"])
+    prompt, response, images = row.get("_prompt") or [], row.get("_response") or [], row.get("_images") or []
+    if len(prompt) != 1:
+        raise ValueError(f"{where} row {index}: the GRPO stage takes single-turn prompts, got {len(prompt)} turns")
+    if not images:
+        raise ValueError(f"{where} row {index}: no images (the `images` column is empty)")
+    answer = response[0]["content"] if response else ""
+    boxes = answer_boxes(answer, AnswerPolicy.LENIENT)
+    if not len(boxes):
+        raise ValueError(
+            f"{where} row {index}: the assistant turn has no box to use as the GRPO solution: {answer[:120]!r}"
+        )
+    thought = _THINK_RE.search(answer)
+    return GroundingSample(
+        id=str(index),
+        images=list(images),
+        question=prompt[0]["content"],
+        reasoning=thought.group(1).strip() if thought else None,
+        boxes=[tuple(box) for box in boxes.tolist()],
+        space=space,
+        target_image=parse_image_index(answer, last=True) if len(images) > 1 else None,
+    )
+
+
+def load_grpo_dataset(model_args, data_args, training_args, finetuning_args: GRPOFinetuningArguments) -> Dataset:
+    """The training rows for TRL (prompt, images, solution, ...), loaded through ``dataset_info.json``.
+
+    Raises:
+        ValueError: a row without a usable solution box, naming the dataset, the row and the column.
+    """
+    from datasets import Image, Sequence
+    from llamafactory.data.loader import _get_merged_dataset
+
+    from ...data import grpo_row
+
+    if data_args.eval_dataset is not None or data_args.val_size > 0:
+        raise ValueError("the grpo stage does not evaluate during training: remove `eval_dataset` / `val_size`")
+    with training_args.main_process_first(desc="load dataset"):
+        aligned = _get_merged_dataset(data_args.dataset, model_args, data_args, training_args, stage="ppo")
+        where = f"dataset {','.join(data_args.dataset)}"
+        space = finetuning_args.reward_space
+
+        def to_row(row: dict[str, Any], index: int) -> dict[str, Any]:
+            return grpo_row(_sample_from_aligned(row, index, space, where))
+
+        rows = aligned.map(
+            to_row,
+            with_indices=True,
+            remove_columns=aligned.column_names,
+            desc="Building GRPO rows",
+        )
+    return rows.cast_column("images", Sequence(Image()))
+
+
+def _set_pixel_limits(processor, min_pixels: int, max_pixels: int) -> None:
+    """Make the processor resize images within LLaMA-Factory's ``image_min/max_pixels``."""
+    image_processor = processor.image_processor
+    image_processor.min_pixels, image_processor.max_pixels = min_pixels, max_pixels
+    if isinstance(getattr(image_processor, "size", None), dict):
+        image_processor.size = {**image_processor.size, "shortest_edge": min_pixels, "longest_edge": max_pixels}
+
+
+def grpo_config(training_args, finetuning_args, generating_args, model_args):
+    """A :class:`DifficultyAwareGRPOConfig` from LLaMA-Factory's parsed arguments."""
+    from ...trainer import DifficultyAwareGRPOConfig
+
+    accepted = {f.name for f in dataclasses.fields(DifficultyAwareGRPOConfig) if f.init}
+    values = {
+        f.name: getattr(training_args, f.name)
+        for f in dataclasses.fields(training_args)
+        if f.init and f.name in accepted
+    }
+    values.update(
+        remove_unused_columns=False,
+        num_generations=finetuning_args.num_generations,
+        beta=finetuning_args.beta,
+        epsilon=finetuning_args.epsilon,
+        num_iterations=finetuning_args.num_iterations,
+        max_completion_length=finetuning_args.max_completion_length,
+        loss_type=finetuning_args.loss_type,
+        scale_rewards=finetuning_args.scale_rewards,
+        use_vllm=finetuning_args.use_vllm,
+        vllm_mode=finetuning_args.vllm_mode,
+        log_completions=finetuning_args.log_completions,
+        reward_weights=finetuning_args.reward_weights,
+        temperature=generating_args.temperature,
+        top_p=generating_args.top_p,
+        difficulty_weighting=finetuning_args.difficulty_weighting,
+        difficulty_params=finetuning_args.difficulty_params or None,
+        difficulty_accuracy_reward=finetuning_args.difficulty_accuracy_reward,
+        difficulty_normalize=finetuning_args.difficulty_normalize,
+    )
+    if finetuning_args.epsilon_high is not None:
+        values["epsilon_high"] = finetuning_args.epsilon_high
+    if "max_prompt_length" in accepted:  # TRL 0.24: truncating a VLM prompt cuts image tokens
+        values["max_prompt_length"] = None
+    if finetuning_args.beta != 0.0 and finetuning_args.finetuning_type != "lora":
+        values["model_init_kwargs"] = {"dtype": model_args.compute_dtype}  # the reference model's dtype
+    return DifficultyAwareGRPOConfig(**values)
+
+
+def run_grpo(
+    model_args,
+    data_args,
+    training_args,
+    finetuning_args: GRPOFinetuningArguments,
+    generating_args,
+    callbacks: list[TrainerCallback],
+) -> None:
+    """Train with difficulty-aware GRPO, then save, log and plot like LLaMA-Factory's other stages."""
+    from llamafactory.data import get_template_and_fix_tokenizer
+    from llamafactory.extras.ploting import plot_loss
+    from llamafactory.model import load_model, load_tokenizer
+    from llamafactory.train.trainer_utils import create_modelcard_and_push
+
+    from ...rewards import load
+    from ...trainer import DifficultyAwareGRPOTrainer
+
+    dataset = load_grpo_dataset(model_args, data_args, training_args, finetuning_args)  # fails before the model
+    tokenizer_module = load_tokenizer(model_args)
+    tokenizer, processor = tokenizer_module["tokenizer"], tokenizer_module["processor"]
+    if processor is None:
+        raise ValueError(f"{model_args.model_name_or_path} has no multimodal processor: the grpo stage needs a VLM")
+    get_template_and_fix_tokenizer(tokenizer, data_args)
+    _set_pixel_limits(processor, model_args.image_min_pixels, model_args.image_max_pixels)
+    model = load_model(tokenizer, model_args, finetuning_args, training_args.do_train)
+
+    options = finetuning_args.reward_options(model_args.image_min_pixels, model_args.image_max_pixels)
+    rewards = load(finetuning_args.reward_funcs, options)
+    trainer = DifficultyAwareGRPOTrainer(
+        model=model,
+        reward_funcs=rewards,
+        args=grpo_config(training_args, finetuning_args, generating_args, model_args),
+        train_dataset=dataset,
+        processing_class=processor,
+        callbacks=callbacks,
+    )
+    if training_args.do_train:
+        result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        trainer.save_model()
+        trainer.log_metrics("train", result.metrics)
+        trainer.save_metrics("train", result.metrics)
+        trainer.save_state()
+        if trainer.is_world_process_zero() and finetuning_args.plot_loss:
+            accuracy = finetuning_args.difficulty_accuracy_reward
+            plot_loss(
+                training_args.output_dir,
+                keys=["loss", "reward", f"rewards/{accuracy}/mean", "difficulty/phi_mean", "difficulty/hard_share"],
+            )
+    create_modelcard_and_push(trainer, model_args, data_args, training_args, finetuning_args)
