@@ -15,9 +15,9 @@ import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _grpo import config_kwargs, multi_image_dataset  # noqa: E402
+from _grpo import config_kwargs, multi_image_dataset
 
-from univg_plugin.trainer import DifficultyAwareGRPOConfig, DifficultyAwareGRPOTrainer  # noqa: E402
+from univg_plugin.trainer import DifficultyAwareGRPOConfig, DifficultyAwareGRPOTrainer
 
 
 def rank_accuracy(completions, **kwargs) -> list[float]:
@@ -25,7 +25,9 @@ def rank_accuracy(completions, **kwargs) -> list[float]:
 
 
 class Recorder(DifficultyAwareGRPOTrainer):
-    weights: list[float] = []
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weights: list[float] = []
 
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)

@@ -139,13 +139,17 @@ TRICKY_ANSWERS = [
 ]
 
 
+def expected_first(texts, policy):
+    rows = [answer_boxes(text, policy) for text in texts]
+    return np.array([boxes[0] if len(boxes) else np.full(4, NAN) for boxes in rows]).reshape(-1, 4)
+
+
 @pytest.mark.parametrize("policy", ["strict", "lenient"])
 def test_first_answer_boxes_equals_answer_boxes(policy):
-    batch = first_answer_boxes(TRICKY_ANSWERS, policy)
-    for text, row in zip(TRICKY_ANSWERS, batch):
-        boxes = answer_boxes(text, policy)
-        expected = boxes[0] if len(boxes) else np.full(4, NAN)
-        np.testing.assert_array_equal(row, expected, err_msg=repr(text))
+    # Alone, next to a well-formed answer (the batch's fast path), and all together.
+    batches = [[text] for text in TRICKY_ANSWERS] + [[text, TRICKY_ANSWERS[0]] for text in TRICKY_ANSWERS]
+    for batch in [*batches, TRICKY_ANSWERS]:
+        np.testing.assert_array_equal(first_answer_boxes(batch, policy), expected_first(batch, policy), repr(batch))
 
 
 def test_first_answer_boxes_mixed_batch_parses_fast_and_slow_rows():

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from _llamafactory import logged_losses, output_of, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.llamafactory]
-
-LLAMAFACTORY_CLI = str(Path(sys.executable).with_name("llamafactory-cli"))
 
 
 def write_multi_image_sharegpt(directory: Path, make_images, rows: int = 8) -> None:
@@ -73,25 +68,11 @@ def sft_config(model: Path, data: Path, output: Path, **overrides) -> dict:
     return config
 
 
-def run_cli(config: dict, workdir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    path = workdir / "config.yaml"  # LLaMA-Factory 0.9.5 cannot read .json configs (json.load on a Path)
-    path.write_text(yaml.safe_dump(config))
-    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": "", **(env or {})}
-    return subprocess.run(
-        [LLAMAFACTORY_CLI, "train", str(path)], capture_output=True, text=True, env=environment, timeout=900
-    )
-
-
-def logged_losses(output: Path) -> list[float]:
-    lines = (output / "trainer_log.jsonl").read_text().splitlines()
-    return [json.loads(line)["loss"] for line in lines if "loss" in json.loads(line)]
-
-
 def test_sft_trains_saves_and_the_loss_falls(tmp_path, tiny_qwen2_vl, make_images):
     data, output = tmp_path / "data", tmp_path / "out"
     write_multi_image_sharegpt(data, make_images)
     result = run_cli(sft_config(tiny_qwen2_vl, data, output), tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, output_of(result)[-4000:]
     assert (output / "model.safetensors").is_file()
     assert (output / "preprocessor_config.json").is_file()
     losses = logged_losses(output)

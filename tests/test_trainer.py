@@ -196,7 +196,9 @@ def test_difficulty_metrics_are_logged(tmp_path, tiny_qwen2_vl, dataset):
     logged = [entry for entry in trainer.state.log_history if "difficulty/phi_mean" in entry]
     assert len(logged) == 2
     for entry in logged:
-        assert 1.0 <= entry["difficulty/phi_min"] <= entry["difficulty/phi_mean"] <= entry["difficulty/phi_max"] <= math.e
+        assert (
+            1.0 <= entry["difficulty/phi_min"] <= entry["difficulty/phi_mean"] <= entry["difficulty/phi_max"] <= math.e
+        )
         shares = entry["difficulty/easy_share"] + entry["difficulty/medium_share"] + entry["difficulty/hard_share"]
         assert shares == pytest.approx(1.0)
         assert entry["difficulty/phi_mean"] == pytest.approx(math.exp(1 - entry["difficulty/group_miou_mean"]), rel=0.2)
@@ -244,8 +246,10 @@ def test_lora_trains_only_the_adapter(tmp_path, tiny_qwen2_vl, dataset):
 
 def test_unknown_accuracy_reward_is_refused(tmp_path, tiny_qwen2_vl, dataset):
     args = DifficultyAwareGRPOConfig(**config_kwargs(tmp_path / "out"))
-    with pytest.raises(ValueError, match="difficulty_accuracy_reward='iou' is not one of .*varied_accuracy"):
-        DifficultyAwareGRPOTrainer(model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset)
+    with pytest.raises(ValueError, match=r"difficulty_accuracy_reward='iou' is not one of .*varied_accuracy"):
+        DifficultyAwareGRPOTrainer(
+            model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset
+        )
 
 
 @pytest.mark.skipif(not TRL_024, reason="the Liger GRPO loss option exists in TRL 0.24")
@@ -253,14 +257,18 @@ def test_liger_loss_is_refused(tmp_path, tiny_qwen2_vl, dataset):
     args = DifficultyAwareGRPOConfig(**config_kwargs(tmp_path / "out"))
     args.use_liger_loss = True
     with pytest.raises(ValueError, match="use_liger_loss"):
-        DifficultyAwareGRPOTrainer(model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset)
+        DifficultyAwareGRPOTrainer(
+            model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset
+        )
 
 
 def test_unsupported_trl_version_is_refused(tmp_path, tiny_qwen2_vl, dataset, monkeypatch):
     monkeypatch.setattr(compat, "installed_version", lambda package: "0.19.0")
     args = DifficultyAwareGRPOConfig(**config_kwargs(tmp_path / "out"))
     with pytest.raises(compat.UnsupportedVersionError, match=r"trl 0\.19\.0.*>=0\.24\.0,<0\.25 or >=1\.16,<2"):
-        DifficultyAwareGRPOTrainer(model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset)
+        DifficultyAwareGRPOTrainer(
+            model=str(tiny_qwen2_vl), reward_funcs=[varied_accuracy], args=args, train_dataset=dataset
+        )
 
 
 def test_bad_method_is_refused_by_the_config(tmp_path):

@@ -65,6 +65,11 @@ class CoordinateSpace(str, Enum):
     ABS_INPUT = "abs_input"
     ABS_IMAGE = "abs_image"
 
+    @classmethod
+    def _missing_(cls, value: object) -> CoordinateSpace:
+        known = ", ".join(space.value for space in cls)
+        raise ValueError(f"unknown coordinate space {value!r}; expected one of: {known}")
+
 
 class AnswerPolicy(str, Enum):
     """Where the answer's box is looked for.
@@ -76,6 +81,11 @@ class AnswerPolicy(str, Enum):
     STRICT = "strict"
     LENIENT = "lenient"
 
+    @classmethod
+    def _missing_(cls, value: object) -> AnswerPolicy:
+        known = ", ".join(policy.value for policy in cls)
+        raise ValueError(f"unknown answer policy {value!r}; expected one of: {known}")
+
 
 _NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 _PAIR = rf"\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*,?\s*\(\s*{_NUM}\s*,\s*{_NUM}\s*\)"
@@ -83,22 +93,6 @@ _LIST = rf"\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]"
 _TAG = rf"<box>\s*{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}\s*</box>"
 _BOX_RE = re.compile(f"{_PAIR}|{_LIST}|{_TAG}")
 _EMPTY = np.empty((0, 4), dtype=np.float64)
-
-
-def _coerce_space(space: CoordinateSpace | str) -> CoordinateSpace:
-    try:
-        return CoordinateSpace(space)
-    except ValueError:
-        known = ", ".join(s.value for s in CoordinateSpace)
-        raise ValueError(f"unknown coordinate space {space!r}; expected one of: {known}") from None
-
-
-def _coerce_policy(policy: AnswerPolicy | str) -> AnswerPolicy:
-    try:
-        return AnswerPolicy(policy)
-    except ValueError:
-        known = ", ".join(p.value for p in AnswerPolicy)
-        raise ValueError(f"unknown answer policy {policy!r}; expected one of: {known}") from None
 
 
 def _rows(groups: Iterable[tuple[str, ...]]) -> list[list[str]]:
@@ -149,7 +143,7 @@ def answer_text(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> 
         >>> answer_text("<think>x</think><answer>(1,2),(3,4)</answer>")
         '(1,2),(3,4)'
     """
-    policy = _coerce_policy(policy)
+    policy = AnswerPolicy(policy)
     answer = _answer_of(text)
     if answer is not None or not isinstance(text, str):
         return answer
@@ -173,7 +167,7 @@ def answer_boxes(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) ->
         >>> answer_boxes("(0,0),(9,9) then (1,1),(5,5)", "lenient").tolist()
         [[1.0, 1.0, 5.0, 5.0]]
     """
-    policy = _coerce_policy(policy)
+    policy = AnswerPolicy(policy)
     boxes = parse_boxes(_answer_of(text))
     if len(boxes) or policy is AnswerPolicy.STRICT:
         return boxes
@@ -228,7 +222,7 @@ def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = Answer
         >>> first_answer_boxes(["<answer>(1,2),(3,4)</answer>", "no box"]).tolist()[0]
         [1.0, 2.0, 3.0, 4.0]
     """
-    policy = _coerce_policy(policy)
+    policy = AnswerPolicy(policy)
     count = len(texts)
     result = np.full((count, 4), np.nan)
     answers = _answers_of(texts)
@@ -422,7 +416,7 @@ def convert_boxes(
         >>> convert_boxes([[0, 0, 644, 476]], "abs_input", "abs_image", image_size=(640, 480), max_pixels=640000)
         array([[  0.,   0., 640., 480.]])
     """
-    source, target = _coerce_space(source), _coerce_space(target)
+    source, target = CoordinateSpace(source), CoordinateSpace(target)
     array = np.asarray(boxes, dtype=np.float64)
     single = array.ndim == 1
     array = array.reshape(-1, 4)
@@ -514,7 +508,7 @@ def giou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.n
         valid &= np.isfinite(enclosing)
         overlap, gap = np.zeros(valid.shape), np.zeros(valid.shape)
         np.divide(intersection, union, out=overlap, where=valid)
-        np.divide(enclosing - union, enclosing, out=gap, where=valid)
+        np.divide(np.maximum(enclosing - union, 0.0), enclosing, out=gap, where=valid)  # C >= U, up to rounding
     return np.clip(np.where(valid, overlap - gap, -1.0), -1.0, 1.0)
 
 

@@ -417,11 +417,14 @@ def _matched_score(predicted: np.ndarray, target: np.ndarray, options: RewardOpt
         return 0.0
     overlaps = iou_matrix(predicted, target)
     rows, cols = linear_sum_assignment(overlaps, maximize=True)
-    matched = len(rows)
+    matched = overlaps[rows, cols]
+    matched = matched[matched > 0]  # a pair that does not overlap is a miss and an extra box, not a match
     denominator = (
-        matched + options.missing_penalty * (len(target) - matched) + options.extra_penalty * (len(predicted) - matched)
+        len(matched)
+        + options.missing_penalty * (len(target) - len(matched))
+        + options.extra_penalty * (len(predicted) - len(matched))
     )
-    return float(overlaps[rows, cols].sum() / denominator)
+    return float(matched.sum() / denominator) if denominator > 0 else 0.0
 
 
 def _score_multi_box(texts, truth, options):
@@ -594,10 +597,10 @@ BUILTIN: dict[str, RewardSpec] = {
             "Several targets: one-to-one matched mean IoU, penalising missing and extra boxes.",
             _score_multi_box,
             (*_SPACE_OPTIONS, "missing_penalty", "extra_penalty"),
-            "Every answer box is matched to at most one target box (Hungarian, maximum total IoU); the score is\n"
-            "    sum(matched IoU) / (matched + missing_penalty * missing + extra_penalty * extra), in [0, 1]; with "
-            "the\n    default penalties, sum(matched IoU) / max(#answer boxes, #targets). A row without target boxes "
-            "scores 1.0\n    for an answer without boxes, else 0.0.",
+            "Every answer box is matched to at most one target box (Hungarian, maximum total IoU; a pair with IoU 0 "
+            "is no\n    match); the score is sum(matched IoU) / (matched + missing_penalty * missing + extra_penalty "
+            "* extra),\n    in [0, 1]: with the default penalties, sum(matched IoU) / (#answer boxes + #targets - "
+            "matched). A row\n    without target boxes scores 1.0 for an answer without boxes, else 0.0.",
             example=("<answer>(0,0),(10,10) (20,20),(30,30)</answer>", "[[0, 0, 10, 10]]", "", "[0.5]"),
         ),
     )

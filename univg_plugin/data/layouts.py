@@ -5,9 +5,10 @@ Conventions shared by every format other than ``univg``:
 - ``id`` and ``task`` are read when present and written as extra keys; other source keys go to
   ``meta`` on reading, and ``meta`` entries come back as top-level keys on writing, so a round trip
   keeps them (a ``meta`` key that collides with a field of the format is an error);
-- a question whose only placeholders are exactly one leading ``<image>`` per image is read without
-  them (that is what writers prepend to a question without placeholders), and a trailing
-  :data:`~.render.PAPER_INSTRUCTION` is removed (renderers add it back);
+- a question whose placeholders all come before its text (one per image, with or without whitespace
+  between them) is read without them: it means the same as a question with none (all images first),
+  which writers render as ``<image>`` * n + question; a trailing :data:`~.render.PAPER_INSTRUCTION`
+  is removed too (renderers add it back);
 - formats with no target-image field name it in the question: writers append
   ``" Locate it in image-N."`` when the question does not already name the target last, readers take
   it back, and otherwise use the image the question names last.
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..boxes import CoordinateSpace, answer_boxes, parse_boxes, parse_image_index
-from .errors import FieldError
+from .errors import DataError, FieldError
 from .jsonio import is_json_list, iter_lines, iter_list
 from .registry import Format, register_format
 from .render import (
@@ -116,9 +117,9 @@ def _read_question(question: str, image_count: int) -> tuple[str, int | None]:
     match = _LOCATE_RE.search(question)
     if match:
         question, target = question[: match.start()], int(match.group(1))
-    lead = IMAGE_PLACEHOLDER * image_count
-    if question.startswith(lead) and question.count(IMAGE_PLACEHOLDER) == image_count:
-        question = question[len(lead) :]
+    leading = re.match(rf"(?:\s*{re.escape(IMAGE_PLACEHOLDER)}){{{image_count}}}\s*", question)
+    if leading and question.count(IMAGE_PLACEHOLDER) == image_count:
+        question = question[leading.end() :]
     return question, target
 
 
@@ -402,9 +403,9 @@ class MigBenchFormat(Format):
     Boxes are 0-1 floats in the original release and 0-1000 integers in UniVG-R1's
     ``revised_MIG_bench.json``: the space is detected per row (any value above 2 means 0-1000, so a
     0-1 box slightly outside the image is still reported as such) unless given. The target image:
-    for ``group_grounding`` the one ``additional_info`` names ("It is in the first image. ..."); for
-    ``region`` the source image 1; otherwise the one the question names last (None for the original
-    ``diff`` rows, whose box holds in both images).
+    for ``group_grounding`` the one ``additional_info`` names ("It is in the first image. ..."),
+    otherwise the one the question names last, else for ``region`` the source image 1 (None for the
+    original ``diff`` rows, whose box holds in both images).
 
     Cannot hold: reasoning; several boxes; image_sizes; pixel spaces (written as 0-1 floats).
 
@@ -430,15 +431,14 @@ class MigBenchFormat(Format):
             named = parse_image_index(_text(raw, "additional_info"))
             if named is None:
                 raise FieldError("additional_info", "names no target image (group_grounding needs it)")
-        elif task == "region" and named is None:
-            named = 1
+        target = _target_from_text(question, len(images), named)
         sample = GroundingSample(
             **_identity(raw, default_id),
             images=images,
             question=question,
             boxes=boxes,
             space=space,
-            target_image=_target_from_text(question, len(images), named),
+            target_image=1 if target is None and task == "region" else target,
         )
         defaults = self._defaults(sample)
         extras = _extras(raw, self._native)
@@ -448,22 +448,31 @@ class MigBenchFormat(Format):
     @staticmethod
     def _defaults(sample: GroundingSample) -> dict[str, Any]:
         """The ``additional_info`` and ``need_format`` a sample implies (kept in meta only when different)."""
-        info = ""
-        if sample.task == "group_grounding" and sample.target_image is not None and sample.target_image <= 10:
-            x1, y1, x2, y2 = norm1000_ints(sample)[0].tolist()
-            ordinal = _ORDINALS[sample.target_image - 1]
-            info = f"It is in the {ordinal} image. <|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>. "
-        return {"additional_info": info, "need_format": True}
+        defaults: dict[str, Any] = {"additional_info": "", "need_format": True}
+        if sample.task == "group_grounding":
+            try:
+                x1, y1, x2, y2 = norm1000_ints(sample)[0].tolist()
+                ordinal = _ORDINALS[sample.target_image - 1]
+            except (DataError, IndexError, TypeError):  # no target, or a box too thin for 0-1000 integers
+                del defaults["additional_info"]
+            else:
+                defaults["additional_info"] = (
+                    f"It is in the {ordinal} image. <|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>. "
+                )
+        return defaults
 
     def dump(self, sample: GroundingSample) -> dict[str, Any]:
         if len(sample.boxes) != 1:
             raise FieldError("boxes", f"{self.name} holds one box per sample, this one has {len(sample.boxes)}")
         space = sample.space if sample.space in (CoordinateSpace.NORM1, CoordinateSpace.NORM1000) else "norm1"
         grouped = sample.task == "group_grounding"
-        if grouped and (sample.target_image is None or sample.target_image > len(_ORDINALS)):
-            raise FieldError(
-                "target_image", "group_grounding needs a target image of 1 to 10 (additional_info names it)"
-            )
+        defaults = self._defaults(sample)
+        if grouped and "additional_info" not in defaults and "additional_info" not in sample.meta:
+            if sample.target_image is None or sample.target_image > len(_ORDINALS):
+                raise FieldError(
+                    "target_image", "group_grounding needs a target image of 1 to 10 (additional_info names it)"
+                )
+            norm1000_ints(sample)  # raises: the box is too thin for additional_info's 0-1000 integers
         row = {
             "id": sample.id,
             "task": sample.task,
@@ -471,7 +480,7 @@ class MigBenchFormat(Format):
             "question": sample.question if grouped else _write_question(sample, placeholders=False),
             "answer": [_json_number(value, space) for value in sample.boxes_in(space)[0].tolist()],
         }
-        row.update({k: v for k, v in self._defaults(sample).items() if k not in sample.meta})
+        row.update({k: v for k, v in defaults.items() if k not in sample.meta})
         return _with_extras(row, sample, self.name)
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..boxes import CoordinateSpace, parse_image_index
-from .errors import DataError, FieldError
-from .schema import IMAGE_PLACEHOLDER, GroundingSample
+from .errors import DataError, FieldError, Issue
+from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
 if TYPE_CHECKING:
     from datasets import Dataset, Features
@@ -83,13 +83,22 @@ def norm1000_ints(sample: GroundingSample) -> np.ndarray:
     """The boxes in Qwen2-VL's 0-1000 space as integers (rounded half up, clipped to [0, 1000]).
 
     Raises:
-        DataError: naming the sample and ``image_sizes`` when pixel boxes cannot be converted.
+        DataError: naming the sample and ``image_sizes`` when pixel boxes cannot be converted, or the
+            box when it is too thin to survive the rounding.
     """
     try:
         boxes = sample.boxes_in(CoordinateSpace.NORM1000)
     except FieldError as error:
         raise DataError(sample.where, [error.issue]) from None
-    return np.clip(np.floor(boxes + 0.5), 0, 1000).astype(np.int64)
+    rounded = np.clip(np.floor(boxes + 0.5), 0, 1000).astype(np.int64)
+    collapsed = [
+        Issue(f"boxes[{index}]", f"{format_box(box)} collapses to {format_box(ints)} on the 0-1000 integer grid")
+        for index, (box, ints) in enumerate(zip(sample.boxes, rounded.tolist()))
+        if ints[2] <= ints[0] or ints[3] <= ints[1]
+    ]
+    if collapsed:
+        raise DataError(sample.where, collapsed)
+    return rounded
 
 
 def paper_answer(sample: GroundingSample) -> str:
@@ -106,9 +115,11 @@ def paper_answer(sample: GroundingSample) -> str:
         >>> s = GroundingSample(id="a", images=["1.png", "2.png"], question="Which one is red?",
         ...                     reasoning="Only the second image has a red square.", boxes=[[100, 200, 300, 400]],
         ...                     target_image=2)
-        >>> print(paper_answer(s).replace("</think>", "</think>\n"))
-        <think>Only the second image has a red square. So the target is in image 2.</think>
-        <answer>(100,200),(300,400)</answer>
+        >>> think, answer = paper_answer(s).split("</think>")
+        >>> think
+        '<think>Only the second image has a red square. So the target is in image 2.'
+        >>> answer
+        '<answer>(100,200),(300,400)</answer>'
     """
     think = sample.reasoning or ""
     if not names_target(sample.question, sample.target_image, len(sample.images)):
@@ -219,5 +230,5 @@ def grpo_dataset(
     while chunk := [grpo_row(sample, media_root) for sample in islice(iterator, chunk_size)]:
         parts.append(Dataset.from_list(chunk, features=features))
     if not parts:
-        return Dataset.from_list([], features=features)
+        return Dataset.from_dict({name: [] for name in features}, features=features)
     return parts[0] if len(parts) == 1 else concatenate_datasets(parts)

@@ -188,6 +188,12 @@ class GroundingSample(BaseModel):
                 issues.append((("boxes", index), f"lies outside the image: {format_box(box)} is not {bounds[2]}", box))
         return issues
 
+    def __eq__(self, other: object) -> bool:
+        """Samples are equal when their fields are (where they were read from does not count)."""
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # mutable, like every pydantic model
+
     def with_source(self, where: str) -> GroundingSample:
         """Remember where this sample was read from (used in error messages); returns ``self``."""
         self._source = where

@@ -22,8 +22,9 @@ Example:
     >>> import tempfile
     >>> from univg_plugin.data import read
     >>> path = generate(tempfile.mkdtemp(), n=6, seed=0, image_size=112)
-    >>> [s.task for s in read(path)][:3]
-    ['common_object', 'diff', 'refer_grounding']
+    >>> sample = next(read(path))
+    >>> sample.task, sample.meta["difficulty"], sample.target_image, sample.boxes
+    ('group_grounding', 'hard', 1, [(330.0, 36.0, 464.0, 170.0)])
 """
 
 from __future__ import annotations
@@ -209,9 +210,10 @@ def _background(rng: random.Random, width: int, height: int) -> Image.Image:
     if style == "solid":
         return Image.new("RGB", (width, height), first)
     if style == "gradient":
-        mask = Image.linear_gradient("L").resize((width, height))
+        mask = Image.linear_gradient("L")
         if rng.random() < 0.5:
             mask = mask.transpose(Image.Transpose.ROTATE_90)
+        mask = mask.resize((width, height))
         return Image.composite(
             Image.new("RGB", (width, height), second), Image.new("RGB", (width, height), first), mask
         )

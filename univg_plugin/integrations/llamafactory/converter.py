@@ -10,6 +10,7 @@ GRPO stage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from ...data.errors import issues_of
 
 def _without_nulls(value: Any) -> Any:
     """Arrow fills the keys a row lacks (columns, ``meta`` entries) with None: drop them, so defaults apply."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # datasets hands over a LazyRow, a Mapping but not a dict
         return {key: _without_nulls(item) for key, item in value.items() if item is not None}
     return value
 

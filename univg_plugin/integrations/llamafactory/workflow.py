@@ -45,9 +45,10 @@ def run_grpo_training(config: dict[str, Any]) -> None:
 
 def _sample_from_aligned(row: dict[str, Any], index: int, space: str, where: str) -> GroundingSample:
     """A sample from a row LLaMA-Factory has aligned (``_prompt``, ``_response``, ``_images``, ...)."""
-    if row.get("_univg"):
-        return GroundingSample.model_validate_json(row["_univg"])
     prompt, response, images = row.get("_prompt") or [], row.get("_response") or [], row.get("_images") or []
+    if row.get("_univg"):  # our format: the full sample, with the image paths LLaMA-Factory resolved
+        sample = GroundingSample.model_validate_json(row["_univg"])
+        return sample.model_copy(update={"images": list(images)}) if images else sample
     if len(prompt) != 1:
         raise ValueError(f"{where} row {index}: the GRPO stage takes single-turn prompts, got {len(prompt)} turns")
     if not images:
@@ -76,10 +77,9 @@ def load_grpo_dataset(model_args, data_args, training_args, finetuning_args: GRP
     Raises:
         ValueError: a row without a usable solution box, naming the dataset, the row and the column.
     """
-    from datasets import Image, Sequence
     from llamafactory.data.loader import _get_merged_dataset
 
-    from ...data import grpo_row
+    from ...data import grpo_features, grpo_row
 
     if data_args.eval_dataset is not None or data_args.val_size > 0:
         raise ValueError("the grpo stage does not evaluate during training: remove `eval_dataset` / `val_size`")
@@ -91,13 +91,14 @@ def load_grpo_dataset(model_args, data_args, training_args, finetuning_args: GRP
         def to_row(row: dict[str, Any], index: int) -> dict[str, Any]:
             return grpo_row(_sample_from_aligned(row, index, space, where))
 
-        rows = aligned.map(
+        return aligned.map(
             to_row,
             with_indices=True,
             remove_columns=aligned.column_names,
+            features=grpo_features(),
+            load_from_cache_file=False,  # the fingerprint would not see changes to this package's code
             desc="Building GRPO rows",
         )
-    return rows.cast_column("images", Sequence(Image()))
 
 
 def _set_pixel_limits(processor, min_pixels: int, max_pixels: int) -> None:
