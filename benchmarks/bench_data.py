@@ -93,7 +93,7 @@ def main() -> None:
             for name, (operation, source, formats) in OPERATIONS.items():
                 results.setdefault(name, {})[size] = measure(operation, directory, [source, *(formats or ())])
 
-    header = f"{'operation':<38}" + "".join(f"{f'{size:,} rows: rows/s':>22}{'peak MiB':>10}" for size in args.sizes)
+    header = f"{'operation':<44}" + "".join(f"{f'{size:,} rows: rows/s':>22}{'peak MiB':>10}" for size in args.sizes)
     print(header)
     print("-" * len(header))
     for name, by_size in results.items():
@@ -102,7 +102,7 @@ def main() -> None:
             seconds, rows, peak = by_size[size]
             rate = f"{rows / seconds:,.0f}" if rows else "-"
             cells += f"{rate:>22}{peak:>10.1f}"
-        print(f"{name:<38}{cells}")
+        print(f"{name:<44}{cells}")
     print(f"\npython {sys.version.split()[0]}, one process per cell, single-threaded; peak = ru_maxrss of that process")
 
 

@@ -4,9 +4,11 @@
     python benchmarks/bench_rewards.py --n 20000 --repeats 3
 
 The corpus imitates a GRPO batch of a Qwen2-VL policy: groups of 8 completions per prompt, reasoning of
-50-400 characters, 70% well-formed answers, 20% near misses (truncated, box only in the reasoning,
-decimals, other box syntaxes, swapped corners, two boxes or answers, an empty slot, ...) and 10% garbage,
-as conversational completions with a norm1000 ground-truth box and a target image per row.
+50-400 characters, 70% well-formed (what the paper's format reward accepts), 20% near misses (the image
+named in the answer, truncated, box only in the reasoning, decimals, other box syntaxes, swapped corners,
+two boxes or answers, text after the answer, an empty slot, ...) and 10% garbage (random ASCII or
+Unicode, repeated tags, empty), as conversational completions with a norm1000 ground-truth box and a
+target image per row.
 
 The baseline is the reference implementation's accuracy reward (UniVG-R1's ``qwen_module.iou_reward``
 without its debug logging): a Python loop with ``re.search`` on pattern strings, ``int()`` of the groups
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from univg_plugin.rewards import BUILTIN, get
 
 GROUP = 8
+SINGLE_BOX = ("iou", "iou_threshold", "giou", "format", "image_index", "grounding")
 WORDS = [
     "the",
     "a",
@@ -142,20 +145,20 @@ def pair(box: list[int], space: str = "") -> str:
     return f"({box[0]},{space}{box[1]}),{space}({box[2]},{space}{box[3]})"
 
 
-def well_formed(rng: random.Random, box: list[int], target: int) -> str:
-    roll = rng.random()
-    if roll < 0.75:
+def well_formed(rng: random.Random, box: list[int]) -> str:
+    """What the paper's format reward accepts (whitespace between the tags and after commas allowed)."""
+    if rng.random() < 0.85:
         return f"<think>{reasoning(rng)}</think><answer>{pair(box)}</answer>"
-    if roll < 0.85:
-        return f"<think>{reasoning(rng)}</think>\n<answer>{pair(box, ' ')}</answer>"
-    named = rng.choice([f"image {target}", f"Image-{target}", f"the {ORDINALS[target - 1]} image"])
-    return f"<think>{reasoning(rng)}</think><answer>In {named}: {pair(box)}</answer>"
+    return f"<think>{reasoning(rng)}</think>\n<answer>{pair(box, ' ')}</answer>"
 
 
 def near_miss(rng: random.Random, box: list[int], target: int) -> str:
     think = reasoning(rng)
     x1, y1, x2, y2 = box
+    named = rng.choice([f"image {target}", f"Image-{target}", f"the {ORDINALS[target - 1]} image"])
     variants: list[Callable[[], str]] = [
+        lambda: f"<think>{think}</think><answer>In {named}: {pair(box)}</answer>",
+        lambda: f"<think>{think}</think><answer>It is in {named}. {pair(box)}</answer>",
         lambda: f"<think>{think}</think><answer>{pair(box)}</answer>"[: rng.randint(len(think) // 2, len(think) + 20)],
         lambda: f"<think>{think} so {pair(box)}</think><answer>the object</answer>",
         lambda: f"<think>{think}</think><answer>({x1}.5,{y1}),({x2},{y2}.0)</answer>",
@@ -195,7 +198,7 @@ def corpus(count: int, seed: int) -> tuple[list, dict]:
             roll = rng.random()
             box = guess(rng, truth)
             if roll < 0.7:
-                text = well_formed(rng, box, target)
+                text = well_formed(rng, box)
             elif roll < 0.9:
                 text = near_miss(rng, box, target)
             else:
@@ -263,7 +266,7 @@ def main() -> None:
     base_median = len(completions) / statistics.median(times["baseline (reference loop)"])
     print(
         f"{args.n:,} completions ({len(multi_completions):,} for multi_box, {multi_boxes / multi_count:.1f} boxes "
-        f"each), batch size {batch_size:,}, {args.repeats} repeats, one process\n"
+        f"each), batch size {batch_size:,}, {args.repeats} repeats, one process and thread\n"
     )
     header = f"{'reward':<26} {'best /s':>12} {'median /s':>12} {'x baseline':>11}"
     print(header)
@@ -274,9 +277,12 @@ def main() -> None:
         ratio = f"{best / base_best:.2f}" if name != "multi_box (1-4 boxes)" else "-"
         print(f"{name:<26} {best:>12,.0f} {median:>12,.0f} {ratio:>11}")
     per_box = min(times["multi_box (1-4 boxes)"]) / multi_boxes * 1e6
+    iou_best = len(completions) / min(times["iou"]) / base_best
+    iou_median = len(completions) / statistics.median(times["iou"]) / base_median
+    slowest = min(len(completions) / min(times[name]) for name in SINGLE_BOX)
     print(f"\nmulti_box: {per_box:.2f} us per box (answer boxes + targets)")
-    print(f"iou / baseline: {len(completions) / min(times['iou']) / base_best:.2f}x best, ", end="")
-    print(f"{len(completions) / statistics.median(times['iou']) / base_median:.2f}x median")
+    print(f"iou / baseline: {iou_best:.2f}x best, {iou_median:.2f}x median (target >= 2x)")
+    print(f"slowest single-box reward: {slowest:,.0f} completions/s (target >= 100,000)")
     print(f"iou equals the baseline on {agree:.1%} of the completions (the rest: documented departures)")
 
 

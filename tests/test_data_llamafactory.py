@@ -43,11 +43,14 @@ def load_aligned(directory: Path, tmp_path: Path, name: str = "synth"):
 
 
 def test_the_univg_converter_is_registered():
-    from llamafactory.data.converter import DATASET_CONVERTERS
+    from llamafactory.data.converter import get_dataset_converter
+    from llamafactory.data.parser import DatasetAttr
+    from llamafactory.hparams import DataArguments
 
     from univg_plugin.integrations.llamafactory.converter import UnivgDatasetConverter
 
-    assert DATASET_CONVERTERS["univg"] is UnivgDatasetConverter
+    converter = get_dataset_converter("univg", DatasetAttr("file", "x.jsonl", formatting="univg"), DataArguments())
+    assert isinstance(converter, UnivgDatasetConverter)
 
 
 def test_llamafactory_loads_our_jsonl_in_the_papers_layout(tmp_path):

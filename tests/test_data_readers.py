@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from univg_plugin.data import DataError, GroundingSample, read, read_with_errors
-from univg_plugin.data import jsonio
+from univg_plugin.data import DataError, GroundingSample, jsonio, read, read_with_errors
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -120,3 +119,10 @@ def test_reading_does_not_build_the_whole_list(tmp_path):
     path.write_text("[" + json.dumps(good) + ", {" + " " * 10_000)
     first = next(read(path, "univg_stage2"))
     assert isinstance(first, GroundingSample) and first.id == "lazy-0"
+
+
+def test_byte_order_marks_are_ignored(tmp_path):
+    line = '{"id": "a", "images": ["x.png"], "question": "q", "boxes": [[1, 2, 3, 4]]}\n'
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + line.encode())
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf[" + line.encode() + b"]")
+    assert [s.id for s in read(tmp_path / "bom.jsonl")] == [s.id for s in read(tmp_path / "bom.json")] == ["a"]

@@ -55,7 +55,7 @@ def samples(draw, spaces=("norm1000", "norm1", "abs_image"), integers=False, max
     if target is None and count > 1:
         sizes = [size] * count  # so pixel boxes have one size to convert with
     sample_boxes = draw(
-        boxes(space, size, integers or space == "norm1000" and draw(st.booleans()), draw(st.integers(1, max_boxes)))
+        boxes(space, size, integers or (space == "norm1000" and draw(st.booleans())), draw(st.integers(1, max_boxes)))
     )
     if space == "norm1000" and max(max(b) for b in sample_boxes) <= 2:  # MIG-Bench reads such tiny boxes as 0-1
         sample_boxes[0][2] = 3

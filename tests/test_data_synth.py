@@ -37,7 +37,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
 
 
 def test_every_sample_is_valid_and_its_files_exist(dataset):
-    out, path, samples = dataset
+    _, path, samples = dataset
     report = validate_file(path, check_files=True)
     assert report.ok and report.samples == 120 and not report.warnings
     assert {s.task for s in samples} == set(TASKS)

@@ -246,13 +246,14 @@ def test_trl_arguments_are_accepted_and_ignored():
         [100, 200, 300, 400],
         (100, 200, 300, 400),
         [[100, 200, 300, 400]],
+        ((100, 200, 300, 400),),
         np.array([100, 200, 300, 400]),
         "<answer> [100, 200, 300, 400] </answer>",
         "[100,200,300,400]",
         "(100,200),(300,400)",
         '{"bbox_2d": [100, 200, 300, 400]}',
     ],
-    ids=["list", "tuple", "list-of-boxes", "array", "vlm-r1-text", "list-text", "pair-text", "json-text"],
+    ids=["list", "tuple", "list-of-boxes", "tuple-of-boxes", "array", "vlm-r1-text", "list-text", "pair-text", "json"],
 )
 def test_solution_forms(solution):
     assert get("iou")([ANSWER, "<answer>(200,200),(400,400)</answer>"], solution=[solution] * 2) == [
@@ -278,10 +279,13 @@ def test_dataset_problems_raise_value_errors_that_name_them():
         get("iou")([ANSWER], solution=[TRUTH, TRUTH])
     with pytest.raises(ValueError, match="column 'target_image' has 2 values for 1 completions"):
         get("image_index")([ANSWER], target_image=[1, 2])
-    with pytest.raises(ValueError, match="a solution box needs 4 numbers"):
-        get("iou")([ANSWER], solution=[[1, 2, 3]])
+    for bad in ([1, 2, 3], [[1, 2, 3, 4], [5, 6]], {"box": 1}, object()):
+        with pytest.raises(ValueError, match=r"a solution must be text or boxes of 4 numbers \[x1, y1, x2, y2\]"):
+            get("iou")([ANSWER], solution=[bad])
     with pytest.raises(ValueError, match=r"needs each image's size.*image_sizes.*width.*image_path"):
         get("iou", solution_space="abs_image")([ANSWER], solution=[TRUTH])
+    with pytest.raises(ValueError, match="row 1: its `image_sizes` is empty"):
+        get("iou", solution_space="abs_image")([ANSWER] * 2, solution=[TRUTH] * 2, image_sizes=[[[640, 480]], None])
     with pytest.raises(ValueError, match="target_image 3 is out of range for 2 'image_sizes' entries"):
         get("iou", solution_space="abs_image")(
             [ANSWER], solution=[TRUTH], image_sizes=[[[640, 480], [800, 600]]], target_image=[3]
@@ -319,6 +323,17 @@ def test_abs_image_truth_with_image_sizes_and_target_image():
     )
     assert out[0] == pytest.approx(1.0)
     assert out[1] < 1.0
+
+
+def test_grpo_rows_layout():
+    """Columns as `univg data convert --to grpo` writes them: boxes in each sample's own space."""
+    rows = [
+        {"solution": [[0.1, 0.2, 0.3, 0.4]], "solution_space": "norm1", "target_image": 1, "image_sizes": None},
+        {"solution": [[80, 120, 240, 240]], "solution_space": "abs_image", "target_image": 2,
+         "image_sizes": [[640, 480], [800, 600]]},
+    ]  # fmt: skip
+    columns = {key: [row[key] for row in rows] for key in rows[0]}
+    assert get("iou")([ANSWER, ANSWER], **columns) == [pytest.approx(1.0), pytest.approx(1.0)]
 
 
 def test_image_sizes_from_pil_images_and_paths(tmp_path, make_images):

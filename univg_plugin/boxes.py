@@ -2,7 +2,7 @@
 
 Everything here is pure Python + numpy and never raises on model output: a string with no box gives an
 empty ``(0, 4)`` array (or a row of NaN in the batch functions), and every comparison of a NaN,
-infinite, degenerate or missing box scores 0.
+infinite, degenerate or missing box scores 0 (GIoU: -1).
 
 Box syntaxes parsed (in order of appearance, any mix in one text):
 
@@ -27,9 +27,9 @@ Edge cases, all defined and none raising:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import Enum
-from itertools import compress
+from itertools import chain
 
 import numpy as np
 
@@ -92,19 +92,18 @@ _PAIR = rf"\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*,?\s*\(\s*{_NUM}\s*,\s*{_NUM}\s*\)"
 _LIST = rf"\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]"
 _TAG = rf"<box>\s*{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}\s*</box>"
 _BOX_RE = re.compile(f"{_PAIR}|{_LIST}|{_TAG}")
+_NUMBERS_OF = {4: (1, 2, 3, 4), 8: (5, 6, 7, 8), 12: (9, 10, 11, 12)}  # a match's lastindex -> its groups
 _EMPTY = np.empty((0, 4), dtype=np.float64)
 
 
-def _rows(groups: Iterable[tuple[str, ...]]) -> list[list[str]]:
-    """The four non-empty numbers of each findall tuple of :data:`_BOX_RE` (12 groups, one syntax hit)."""
-    return [[g for g in match if g][:4] for match in groups]
+def _numbers(match: re.Match) -> tuple[str, ...]:
+    """The four number strings of a :data:`_BOX_RE` match, whichever syntax it matched."""
+    return match.group(*_NUMBERS_OF[match.lastindex])
 
 
-def _to_array(rows: list[list[str]]) -> np.ndarray:
-    if not rows:
-        return _EMPTY.copy()
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.array(rows, dtype=np.float64).reshape(-1, 4)
+def _to_boxes(numbers: list[str]) -> np.ndarray:
+    """``(k, 4)`` float64 boxes from ``4k`` number strings (Python's ``float``: any ``\\d``, overflow to inf)."""
+    return np.fromiter(map(float, numbers), np.float64, len(numbers)).reshape(-1, 4)
 
 
 def parse_boxes(text: str) -> np.ndarray:
@@ -122,7 +121,7 @@ def parse_boxes(text: str) -> np.ndarray:
     """
     if not isinstance(text, str):
         return _EMPTY.copy()
-    return _to_array(_rows(_BOX_RE.findall(text)))
+    return _to_boxes(list(chain.from_iterable(map(_numbers, _BOX_RE.finditer(text)))))
 
 
 def answer_text(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> str | None:
@@ -176,7 +175,9 @@ def answer_boxes(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) ->
 
 
 _FAST_SKELETONS = frozenset({"(,),(,)", "(,), (,)", "(, ), (, )", "[,,,]", "[, , , ]"})
-_DELETE_DIGITS = str.maketrans("", "", "0123456789")
+_FAST_SKELETON_BYTES = frozenset(skeleton.encode() for skeleton in _FAST_SKELETONS)
+_DIGITS = b"0123456789"
+_DELETE_DIGITS = str.maketrans("", "", _DIGITS.decode())
 _PUNCTUATION_TO_SPACE = str.maketrans("(),[]", "     ")
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -203,6 +204,55 @@ def _answers_of(texts: Sequence[object]) -> list[str]:
         return [_answer_of(text) or "" for text in texts]
 
 
+def _has_fast_skeleton(answers: list[str]) -> np.ndarray:
+    """Which answers are one box of plain digit runs: their digits deleted, one of :data:`_FAST_SKELETONS`."""
+    joined = "\x00".join(answers)
+    if joined.isascii():  # the common case: bytes.translate deletes in C
+        skeletons, known = joined.encode().translate(None, _DIGITS).split(b"\x00"), _FAST_SKELETON_BYTES
+    else:
+        skeletons, known = joined.translate(_DELETE_DIGITS).split("\x00"), _FAST_SKELETONS
+    if len(skeletons) != len(answers):  # an answer contains the separator itself
+        skeletons, known = [answer.translate(_DELETE_DIGITS) for answer in answers], _FAST_SKELETONS
+    return np.fromiter(map(known.__contains__, skeletons), bool, len(answers))
+
+
+def _parse_integer_boxes(answers: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The four integers of answers known to be one box of digit runs (:data:`_FAST_SKELETONS`).
+
+    One numpy call parses the whole batch, the answers separated by a ``-1`` that no answer can hold.
+
+    Returns:
+        ``(values, parsed)``: a ``(n, 4)`` float64 array, and which answers it holds; an answer with an
+        empty slot (``"(,1),(2,3)"``) or a number beyond int64 is left to the regex parser.
+    """
+    joined = " -1 ".join([*answers, ""])  # "a -1 b -1 "
+    numbers = np.fromstring(joined.translate(_PUNCTUATION_TO_SPACE), dtype=np.int64, sep=" ")
+    ends = np.flatnonzero(numbers == -1)  # each answer's numbers are the four before its -1
+    parsed = ends - np.concatenate(([-1], ends[:-1])) == 5
+    if parsed.all():
+        values = numbers.reshape(-1, 5)[:, :4].astype(np.float64)
+    else:
+        values = np.zeros((len(answers), 4))
+        values[parsed] = numbers[ends[parsed, None] - np.arange(4, 0, -1)]
+    if numbers.max(initial=0) == _INT64_MAX:  # fromstring saturates an overlong number
+        parsed &= ~(values == _INT64_MAX).any(axis=1)
+    return values, parsed
+
+
+def _first_boxes_by_regex(answers: list[str]) -> tuple[list[int], np.ndarray]:
+    """The first box of each answer that has one (``(positions, (k, 4) boxes)``), by the regex parser.
+
+    Keeps no match object alive, so that a large batch does not trigger the garbage collector.
+    """
+    found, numbers = [], []
+    for position, answer in enumerate(answers):
+        match = _BOX_RE.search(answer) if answer else None
+        if match is not None:
+            found.append(position)
+            numbers.extend(_numbers(match))
+    return found, _to_boxes(numbers)
+
+
 def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> np.ndarray:
     """The first box of each text's answer, for a whole batch at once.
 
@@ -226,21 +276,15 @@ def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = Answer
     count = len(texts)
     result = np.full((count, 4), np.nan)
     answers = _answers_of(texts)
-    skeletons = "\x00".join(answers).translate(_DELETE_DIGITS).split("\x00")
-    if len(skeletons) != count:  # an answer contains the separator itself
-        skeletons = [answer.translate(_DELETE_DIGITS) for answer in answers]
-    fast = np.fromiter(map(_FAST_SKELETONS.__contains__, skeletons), bool, count)
-    if fast.any():
-        digits = " ".join(compress(answers, fast)).translate(_PUNCTUATION_TO_SPACE)
-        numbers = np.fromstring(digits, dtype=np.int64, sep=" ")  # saturates at the int64 maximum
-        if numbers.size == 4 * np.count_nonzero(fast) and numbers.max() < _INT64_MAX:
-            result[fast] = numbers.reshape(-1, 4)
-        else:  # an empty slot such as "(,1),(2,3)", or a 19-digit number: parse them all with the regex
-            fast[:] = False
-    for i in np.flatnonzero(~fast).tolist():
-        match = _BOX_RE.search(answers[i]) if answers[i] else None
-        if match is not None:
-            result[i] = _to_array(_rows([match.groups()]))[0]
+    fast = np.flatnonzero(_has_fast_skeleton(answers))
+    slow = np.ones(count, dtype=bool)
+    if fast.size:
+        values, parsed = _parse_integer_boxes([answers[i] for i in fast.tolist()])
+        result[fast[parsed]] = values[parsed]
+        slow[fast[parsed]] = False
+    slow = np.flatnonzero(slow)
+    found, boxes = _first_boxes_by_regex([answers[i] for i in slow.tolist()])
+    result[slow[found]] = boxes
     if policy is AnswerPolicy.LENIENT:
         for i in np.flatnonzero(np.isnan(result).any(axis=1)).tolist():
             boxes = answer_boxes(texts[i], policy)
@@ -347,6 +391,13 @@ def smart_resize(
 def input_size_from_grid(image_grid_thw: Sequence[Sequence[int]] | np.ndarray, patch_size: int = 14) -> np.ndarray:
     """Model-input ``(width, height)`` in pixels from Qwen-VL's ``image_grid_thw`` rows ``(t, h, w)``.
 
+    Args:
+        image_grid_thw: One ``(t, h, w)`` row per image, in patches (a single row is accepted too).
+        patch_size: The vision tower's patch size (14 for Qwen2-VL and Qwen2.5-VL).
+
+    Returns:
+        A float64 ``(n, 2)`` array of ``(width, height)``.
+
     Example:
         >>> input_size_from_grid([[1, 34, 46]]).tolist()
         [[644.0, 476.0]]
@@ -433,14 +484,14 @@ def convert_boxes(
     return out.reshape(4) if single else out
 
 
-def _corners(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``x1, y1, x2, y2`` with corners reordered so that ``x1 <= x2`` and ``y1 <= y2`` (NaN stays NaN)."""
-    x1, y1, x2, y2 = boxes[..., 0], boxes[..., 1], boxes[..., 2], boxes[..., 3]
-    return np.minimum(x1, x2), np.minimum(y1, y2), np.maximum(x1, x2), np.maximum(y1, y2)
+def _corners(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x1, y1)`` and ``(x2, y2)`` as ``(..., 2)`` arrays, reordered so that ``x1 <= x2``, ``y1 <= y2``."""
+    return np.minimum(boxes[..., :2], boxes[..., 2:]), np.maximum(boxes[..., :2], boxes[..., 2:])
 
 
-def _area(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
-    return (x2 - x1) * (y2 - y1)
+def _area(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    size = high - low
+    return size[..., 0] * size[..., 1]
 
 
 def _is_valid(area: np.ndarray) -> np.ndarray:
@@ -450,13 +501,13 @@ def _is_valid(area: np.ndarray) -> np.ndarray:
 
 def _overlap(boxes_a, boxes_b):
     """Corners, validity, intersection and union of two broadcastable box arrays."""
-    a = _corners(np.asarray(boxes_a, dtype=np.float64))
-    b = _corners(np.asarray(boxes_b, dtype=np.float64))
-    area_a, area_b = _area(*a), _area(*b)
-    width = np.maximum(np.minimum(a[2], b[2]) - np.maximum(a[0], b[0]), 0.0)
-    height = np.maximum(np.minimum(a[3], b[3]) - np.maximum(a[1], b[1]), 0.0)
-    intersection = width * height
-    return a, b, _is_valid(area_a) & _is_valid(area_b), intersection, area_a + area_b - intersection
+    low_a, high_a = _corners(np.asarray(boxes_a, dtype=np.float64))
+    low_b, high_b = _corners(np.asarray(boxes_b, dtype=np.float64))
+    area_a, area_b = _area(low_a, high_a), _area(low_b, high_b)
+    size = np.maximum(np.minimum(high_a, high_b) - np.maximum(low_a, low_b), 0.0)
+    intersection = size[..., 0] * size[..., 1]
+    corners = (low_a, high_a, low_b, high_b)
+    return corners, _is_valid(area_a) & _is_valid(area_b), intersection, area_a + area_b - intersection
 
 
 def iou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.ndarray:
@@ -477,7 +528,7 @@ def iou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.nd
         [0.3333]
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        _, _, valid, intersection, union = _overlap(boxes_a, boxes_b)
+        _, valid, intersection, union = _overlap(boxes_a, boxes_b)
         out = np.zeros(valid.shape)
         np.divide(intersection, union, out=out, where=valid)
     return np.clip(out, 0.0, 1.0, out=out)
@@ -501,10 +552,8 @@ def giou(boxes_a: np.ndarray | Sequence, boxes_b: np.ndarray | Sequence) -> np.n
         [-0.3333]
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        a, b, valid, intersection, union = _overlap(boxes_a, boxes_b)
-        enclosing = _area(
-            np.minimum(a[0], b[0]), np.minimum(a[1], b[1]), np.maximum(a[2], b[2]), np.maximum(a[3], b[3])
-        )
+        (low_a, high_a, low_b, high_b), valid, intersection, union = _overlap(boxes_a, boxes_b)
+        enclosing = _area(np.minimum(low_a, low_b), np.maximum(high_a, high_b))
         valid &= np.isfinite(enclosing)
         overlap, gap = np.zeros(valid.shape), np.zeros(valid.shape)
         np.divide(intersection, union, out=overlap, where=valid)

@@ -35,8 +35,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from itertools import chain, repeat
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -144,10 +143,8 @@ def completion_texts(completions: Sequence[Any]) -> list[str]:
         >>> completion_texts(["a", [{"role": "assistant", "content": "b"}]])
         ['a', 'b']
     """
-    try:  # the common case: conversational completions with string contents
-        texts = list(map(itemgetter("content"), map(itemgetter(-1), completions)))
-        if all(map(isinstance, texts, repeat(str))):
-            return texts
+    try:  # the common case, inlined: conversational completions with string contents
+        return [t if type(t := c[-1]["content"]) is str else _message_text(c) for c in completions]
     except (KeyError, IndexError, TypeError, AttributeError):
         pass
     return [_message_text(completion) for completion in completions]
@@ -200,39 +197,40 @@ def _image_size(item: Any) -> tuple[int, int]:
     raise ValueError(f"cannot read an image size from {type(item).__name__} {item!r:.80}")
 
 
-def _image_sizes(kwargs: dict, count: int, targets: np.ndarray) -> np.ndarray:
-    """Original (width, height) of each row's target image, from the first columns that give it."""
+def _image_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Original (width, height) of the target image of each of ``rows``, from the first columns giving it."""
     sizes = _column(kwargs, "image_sizes", count)
     if sizes is not None:
-        rows = [np.asarray(row, dtype=np.float64).reshape(-1, 2) for row in sizes]
-        return np.array([_pick(row, t, "image_sizes", i) for i, (row, t) in enumerate(zip(rows, targets))])
+        for i in rows:
+            if sizes[i] is None:
+                raise ValueError(f"row {i}: its `image_sizes` is empty")
+        per_image = {i: np.asarray(sizes[i], dtype=np.float64).reshape(-1, 2) for i in rows}
+        return np.array([_pick(per_image[i], targets[i], "image_sizes", i) for i in rows]).reshape(-1, 2)
     widths, heights = _column(kwargs, "width", count), _column(kwargs, "height", count)
     if widths is not None and heights is not None:
-        return np.array(
-            [
-                (_pick(w, t, "width", i), _pick(h, t, "height", i))
-                for i, (w, h, t) in enumerate(zip(widths, heights, targets))
-            ],
-            dtype=np.float64,
-        )
+        pairs = [(_pick(widths[i], targets[i], "width", i), _pick(heights[i], targets[i], "height", i)) for i in rows]
+        return np.array(pairs, dtype=np.float64).reshape(-1, 2)
     for name in ("images", "image", "image_path"):
         column = _column(kwargs, name, count)
         if column is not None:
-            picked = (_pick(row, t, name, i) for i, (row, t) in enumerate(zip(column, targets)))
-            return np.array([_image_size(item) for item in picked], dtype=np.float64)
+            items = [_pick(column[i], targets[i], name, i) for i in rows]
+            return np.array([_image_size(item) for item in items], dtype=np.float64).reshape(-1, 2)
     raise ValueError(
         "converting between coordinate spaces needs each image's size: give an `image_sizes` column "
         "([[width, height], ...] per row), `width` and `height` columns, `images`/`image`, or `image_path`"
     )
 
 
-def _input_sizes(kwargs: dict, count: int, targets: np.ndarray) -> np.ndarray | None:
-    """Model-input (width, height) of each row's target image from ``image_grid_thw``, if given."""
+def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int]) -> np.ndarray | None:
+    """Model-input (width, height) of the target image of each of ``rows`` from ``image_grid_thw``, if given."""
     grids = _column(kwargs, "image_grid_thw", count)
     if grids is None:
         return None
-    rows = [input_size_from_grid(np.asarray(g.tolist() if hasattr(g, "tolist") else g)) for g in grids]
-    return np.array([_pick(row, t, "image_grid_thw", i) for i, (row, t) in enumerate(zip(rows, targets))])
+    sizes = []
+    for i in rows:
+        grid = grids[i].tolist() if hasattr(grids[i], "tolist") else grids[i]
+        sizes.append(_pick(input_size_from_grid(grid), targets[i], "image_grid_thw", i))
+    return np.array(sizes, dtype=np.float64).reshape(-1, 2)
 
 
 def _row_boxes(value: Any) -> np.ndarray:
@@ -241,20 +239,27 @@ def _row_boxes(value: Any) -> np.ndarray:
         return np.empty((0, 4))
     if isinstance(value, str):
         return parse_boxes(answer_text(value, AnswerPolicy.LENIENT))
-    array = np.asarray(value.tolist() if hasattr(value, "tolist") else value, dtype=np.float64)
+    try:
+        array = np.asarray(value.tolist() if hasattr(value, "tolist") else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = np.empty(1)  # reported below
     if array.size % 4:
-        raise ValueError(f"a solution box needs 4 numbers, got {value!r}")
+        raise ValueError(f"a solution must be text or boxes of 4 numbers [x1, y1, x2, y2], got {value!r:.200}")
     return array.reshape(-1, 4)
 
 
 def _solution_boxes(solution: Sequence[Any], count: int) -> tuple[np.ndarray, np.ndarray]:
     """Every target box of the batch as one ``(K, 4)`` array, and the row each belongs to."""
-    if count and set(map(type, solution)) <= {list, tuple} and set(map(len, solution)) == {4}:
-        try:  # the common case: one box [x1, y1, x2, y2] per row
-            flat = np.fromiter(chain.from_iterable(solution), np.float64, 4 * count)
-            return flat.reshape(count, 4), np.arange(count)
-        except (ValueError, TypeError):
-            pass
+    lengths = set(map(len, solution)) if count and set(map(type, solution)) <= {list, tuple} else set()
+    try:  # the common cases: one box per row, [x1, y1, x2, y2] or [[x1, y1, x2, y2]]
+        if lengths == {4}:
+            return np.fromiter(chain.from_iterable(solution), np.float64, 4 * count).reshape(count, 4), np.arange(count)
+        if lengths == {1}:
+            dense = np.asarray(solution, dtype=np.float64)
+            if dense.shape == (count, 1, 4):
+                return dense.reshape(count, 4), np.arange(count)
+    except (ValueError, TypeError):
+        pass
     parsed: dict[str, np.ndarray] = {}  # G completions share each solution text
     rows = []
     for value in solution:
@@ -285,36 +290,37 @@ class _Truth:
         self.boxes, self.row = _solution_boxes(solution, count)
         self._convert(kwargs, options)
 
-    def _spaces(self, kwargs: dict, options: RewardOptions) -> list[CoordinateSpace]:
-        """Source space of each row."""
-        if options.solution_space is not None:
-            return [options.solution_space] * self.count
-        column = _column(kwargs, "solution_space", self.count)
+    def _spaces(self, kwargs: dict, options: RewardOptions) -> CoordinateSpace | list[CoordinateSpace]:
+        """The source space of every row, or of each row when a ``solution_space`` column gives it."""
+        column = None if options.solution_space is not None else _column(kwargs, "solution_space", self.count)
         if column is None:
-            return [options.space] * self.count
+            return options.solution_space or options.space
         return [CoordinateSpace(value) if value else options.space for value in column]
 
     def _convert(self, kwargs: dict, options: RewardOptions) -> None:
         target = options.space
-        row_spaces = self._spaces(kwargs, options)
-        sources = set(row_spaces) - {target}
-        if not sources:
-            return
-        involved = sources | {target}
-        targets = _target_indices(kwargs, self.count)
-        input_size = _input_sizes(kwargs, self.count, targets) if CoordinateSpace.ABS_INPUT in involved else None
-        image_size = None
-        if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
-            image_size = _image_sizes(kwargs, self.count, targets)
+        spaces = self._spaces(kwargs, options)
+        sources = ({spaces} if isinstance(spaces, CoordinateSpace) else set(spaces)) - {target}
+        targets = _target_indices(kwargs, self.count) if sources else None
         for source in sources:
-            selected = np.array([space is source for space in row_spaces])[self.row]
-            rows = self.row[selected]
+            if isinstance(spaces, CoordinateSpace):
+                rows = np.arange(self.count)
+            else:
+                rows = np.flatnonzero([space is source for space in spaces])
+            selected = np.isin(self.row, rows)
+            involved = {source, target}
+            input_size = image_size = None
+            if CoordinateSpace.ABS_INPUT in involved:
+                input_size = _input_sizes(kwargs, self.count, targets, rows.tolist())
+            if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
+                image_size = _image_sizes(kwargs, self.count, targets, rows.tolist())
+            position = np.searchsorted(rows, self.row[selected])  # each box's row among `rows`
             self.boxes[selected] = convert_boxes(
                 self.boxes[selected],
                 source,
                 target,
-                image_size=None if image_size is None else image_size[rows],
-                input_size=None if input_size is None else input_size[rows],
+                image_size=None if image_size is None else image_size[position],
+                input_size=None if input_size is None else input_size[position],
                 min_pixels=options.min_pixels,
                 max_pixels=options.max_pixels,
             )
@@ -475,7 +481,13 @@ class RewardSpec:
 
         def reward(completions: Sequence[Any], solution: Sequence[Any] | None = None, **kwargs: Any) -> list:
             texts = completion_texts(completions)
-            truth = functools.cache(lambda: _Truth(solution, kwargs, len(texts), config))
+            built: list[_Truth] = []
+
+            def truth() -> _Truth:  # built on first use: `format` and `image_index` need no solution
+                if not built:
+                    built.append(_Truth(solution, kwargs, len(texts), config))
+                return built[0]
+
             scores = score(texts, truth, config, kwargs) if needs_columns else score(texts, truth, config)
             if np.isnan(scores).any():
                 return [None if value != value else value for value in scores.tolist()]

@@ -11,6 +11,7 @@ import click
 from .. import __version__
 from .data import data
 from .doctor import doctor
+from .eval import eval_group
 from .rewards import rewards
 from .tiny import tiny_model
 
@@ -29,3 +30,4 @@ main.add_command(doctor)
 main.add_command(tiny_model)
 main.add_command(rewards)
 main.add_command(data)
+main.add_command(eval_group)

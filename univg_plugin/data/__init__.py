@@ -9,6 +9,7 @@
 - :mod:`.synth`: seeded synthetic multi-image grounding data.
 """
 
+from . import zero_shot  # noqa: F401  (registers the zero_shot evaluation format)
 from .errors import DataError, FieldError, Issue
 from .formats import convert, read, read_with_errors, write
 from .media import fill_image_sizes, media_issues

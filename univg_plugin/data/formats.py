@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 from tqdm.auto import tqdm
@@ -30,6 +30,7 @@ from .schema import GroundingSample
 logger = logging.getLogger("univg_plugin")
 
 ErrorPolicy = Literal["raise", "skip"]
+T = TypeVar("T")
 _PROGRESS_EVERY = 1024
 
 
@@ -88,8 +89,9 @@ def read_with_errors(
 
 
 def _guarded(
-    items: Iterable[GroundingSample | DataError], errors: ErrorPolicy, on_skip: Callable[[DataError], None] | None
-) -> Iterator[GroundingSample]:
+    items: Iterable[T | DataError], errors: ErrorPolicy, on_skip: Callable[[DataError], None] | None
+) -> Iterator[T]:
+    """The items, with each error raised (``raise``) or handed to ``on_skip`` (``skip``)."""
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     for item in items:
@@ -155,7 +157,7 @@ def write(
         raise ValueError(f"format {fmt!r} cannot be written")
     path = Path(path)
 
-    def rows() -> Iterator[GroundingSample | DataError]:
+    def rows() -> Iterator[dict[str, Any] | str | DataError]:
         for sample in samples:
             try:
                 yield writer_format.dump(sample)
@@ -167,7 +169,7 @@ def write(
     with JsonWriter(path) as output:
         for row in tqdm(_guarded(rows(), errors, on_skip), unit=" rows", desc=path.name, disable=_disabled(progress)):
             output.write(row)
-    writer_format.finish(path, output.count)
+    writer_format.finish(path)
     return output.count
 
 

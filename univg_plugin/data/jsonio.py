@@ -35,6 +35,8 @@ def is_json_list(stream: IO[bytes]) -> bool:
 def iter_lines(stream: IO[bytes], path: str | Path) -> Iterator[tuple[str, bytes]]:
     """``(where, line)`` for every non-blank line of a jsonl stream (``where`` is ``path:LINE``)."""
     for number, line in enumerate(stream, start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         if line.strip():
             yield f"{path}:{number}", line
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,13 +28,13 @@ from .jsonio import is_json_list, iter_lines, iter_list
 from .registry import Format, register_format
 from .render import (
     PAPER_INSTRUCTION,
+    grpo_row,
     names_target,
     norm1000_ints,
     paper_answer,
     prompt_text,
     split_target_sentence,
 )
-from .render import grpo_row as _grpo_row
 from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
 _LOCATE = " Locate it in image-{index}."
@@ -52,10 +53,10 @@ def _object(raw: Any) -> dict[str, Any]:
     return raw
 
 
-def _text(raw: dict[str, Any], key: str, field: str | None = None) -> str:
+def _text(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str):
-        raise FieldError(field or key, "is missing" if value is None else f"must be a string, got {value!r}")
+        raise FieldError(key, "is missing" if value is None else f"must be a string, got {value!r}")
     return value
 
 
@@ -201,7 +202,7 @@ class UnivgFormat(Format):
     def __init__(self, dataset_info: bool = False, dataset_name: str | None = None):
         self.dataset_info, self.dataset_name = dataset_info, dataset_name
 
-    def rows(self, stream: IO[bytes], path: str | Path):
+    def rows(self, stream: IO[bytes], path: str | Path) -> Iterator[tuple[str, Any]]:
         if is_json_list(stream):
             return iter_list(stream, path)
         return iter_lines(stream, path)
@@ -214,7 +215,7 @@ class UnivgFormat(Format):
     def dump(self, sample: GroundingSample) -> str:
         return sample.model_dump_json()
 
-    def finish(self, path: Path, count: int) -> None:
+    def finish(self, path: Path) -> None:
         if self.dataset_info:
             _dataset_info_entry(path, self.dataset_name, {"formatting": "univg"})
 
@@ -227,9 +228,10 @@ class Stage1Format(Format):
     gives one sample per exchange (ids suffixed ``-1``, ``-2``, ...). Writes ``conversations`` with the
     prompt of :func:`~.render.prompt_text` and the answer of :func:`~.render.paper_answer`.
 
-    Cannot hold: the coordinate space (boxes become 0-1000 integers, so pixel boxes need image_sizes
-    and lose sub-unit precision); image_sizes; a multi-image sample without target_image comes back
-    with the image its question names last, if any.
+    Cannot hold: the coordinate space (boxes become 0-1000 integers, so pixel boxes need image_sizes,
+    precision below one unit is lost and a box thinner than one unit is refused); image_sizes; a
+    multi-image sample without target_image comes back with the image its question or reasoning
+    names last, if any.
     """
 
     def parse(self, raw: Any, default_id: str) -> list[GroundingSample]:
@@ -294,7 +296,7 @@ class SharegptFormat(Stage1Format):
     def __init__(self, dataset_name: str | None = None):
         self.dataset_name = dataset_name
 
-    def finish(self, path: Path, count: int) -> None:
+    def finish(self, path: Path) -> None:
         entry = {"formatting": "sharegpt", "columns": {"messages": "conversations", "images": "images"}}
         _dataset_info_entry(path, self.dataset_name, entry)
 
@@ -352,8 +354,8 @@ class MigicianFormat(Format):
     the target image is the one the answer names, else the one the question names last. An answer
     with boxes in several images is an error (a sample's boxes lie in one image). Read only.
 
-    Cannot hold (read only): everything is read; ``type`` becomes the task (MIG-Bench names where
-    they match) and stays in meta.
+    Cannot hold: (read only) nothing is lost in reading; ``type`` becomes the task (MIG-Bench's
+    names where they match) and stays in meta.
     """
 
     _tasks = (
@@ -384,11 +386,14 @@ class MigicianFormat(Format):
             boxes = parse_boxes(answer).tolist()
             if not boxes:
                 raise FieldError(answer_field, f"holds no box: {answer!r}")
-            mentioned = {parse_image_index(part) for part in re.split(r"(?<=[.;])\s+", answer)} - {None}
+            mentioned = {parse_image_index(part) for part in re.split(r"(?<=[.;:])\s+", answer)} - {None}
             if len(boxes) > 1 and len(mentioned) > 1:
                 raise FieldError(answer_field, f"grounds boxes in several images {sorted(mentioned)}: {answer!r}")
             question, named = _read_question(question, len(images))
-            target = mentioned.pop() if mentioned else _target_from_text(question, len(images), named)
+            if mentioned:
+                target = parse_image_index(answer, last=True)
+            else:
+                target = _target_from_text(question, len(images), named)
             turn = {**identity, "id": f"{identity['id']}-{number}"} if len(pairs) > 1 else identity
             samples.append(
                 GroundingSample(**turn, images=images, question=question, boxes=boxes, target_image=target, meta=meta)
@@ -539,7 +544,7 @@ class GrpoFormat(Format):
     """Stage-2 GRPO rows (:func:`~.render.grpo_row`) as jsonl: conversational prompt with image
     slots, images, solution boxes, their space, target image, image sizes. Write only.
 
-    Cannot hold (write only): reasoning and meta.
+    Cannot hold: (write only) reasoning and meta.
 
     Args:
         media_root: Directory joined to relative image paths.
@@ -549,7 +554,7 @@ class GrpoFormat(Format):
         self.media_root = media_root
 
     def dump(self, sample: GroundingSample) -> dict[str, Any]:
-        return _grpo_row(sample, self.media_root)
+        return grpo_row(sample, self.media_root)
 
 
 for _name, _class in (

@@ -7,6 +7,7 @@ Register a new one with :func:`register_format`; list them with ``univg data for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -52,7 +53,7 @@ class Format:
         """
         raise NotImplementedError(f"format {self.name!r} cannot be written")
 
-    def finish(self, path: Path, count: int) -> None:
+    def finish(self, path: Path) -> None:
         """Called after all rows were written to ``path`` (e.g. to write a ``dataset_info.json`` entry)."""
 
 
@@ -83,8 +84,9 @@ def get_format(name: str, **options: Any) -> Format:
 
 
 def describe(format_class: type[Format]) -> tuple[str, str]:
-    """``(one-line description, what it cannot hold)`` from the class docstring."""
-    paragraphs = [" ".join(part.split()) for part in (format_class.__doc__ or "").split("\n\n")]
+    """``(one-line description, what it cannot hold)`` from the class docstring, as plain text."""
+    text = re.sub(r":\w+:`~?(?:[\w.]*\.)?(\w+)`", r"\1", format_class.__doc__ or "").replace("``", "`")
+    paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
     summary = paragraphs[0] if paragraphs else ""
     lost = next((p.removeprefix("Cannot hold:").strip() for p in paragraphs if p.startswith("Cannot hold:")), "")
     return summary, lost

@@ -40,7 +40,7 @@ def with_instruction(question: str) -> str:
     """
     if PAPER_INSTRUCTION in question:
         return question
-    return f"{question.rstrip()} {PAPER_INSTRUCTION}"
+    return f"{question} {PAPER_INSTRUCTION}"
 
 
 def prompt_text(sample: GroundingSample) -> str:

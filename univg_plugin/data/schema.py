@@ -192,8 +192,6 @@ class GroundingSample(BaseModel):
         """Samples are equal when their fields are (where they were read from does not count)."""
         return type(other) is type(self) and self.__dict__ == other.__dict__
 
-    __hash__ = None  # mutable, like every pydantic model
-
     def with_source(self, where: str) -> GroundingSample:
         """Remember where this sample was read from (used in error messages); returns ``self``."""
         self._source = where

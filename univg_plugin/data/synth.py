@@ -224,7 +224,7 @@ def _background(rng: random.Random, width: int, height: int) -> Image.Image:
     return tiny.resize((width, height), Image.Resampling.NEAREST)
 
 
-def render(scene: Scene, rng: random.Random) -> Image.Image:
+def draw(scene: Scene, rng: random.Random) -> Image.Image:
     """Draw a scene on a background chosen by ``rng``."""
     image = _background(rng, scene.width, scene.height)
     draw = ImageDraw.Draw(image)
@@ -313,9 +313,9 @@ def _diff(s: _Sampler) -> _Made:
         box = added.box
     # both images share one background: render them from the same random state
     state = s.rng.getstate()
-    first = render(scene, s.rng)
+    first = draw(scene, s.rng)
     s.rng.setstate(state)
-    return _Made([first, render(changed, s.rng)], question, reasoning, 2, box, distractors)
+    return _Made([first, draw(changed, s.rng)], question, reasoning, 2, box, distractors)
 
 
 def _refer(s: _Sampler) -> _Made:
@@ -358,7 +358,7 @@ def _region(s: _Sampler) -> _Made:
     x1, y1 = max(0.0, target.box[0] - margin), max(0.0, target.box[1] - margin)
     x2, y2 = min(float(s.width), target.box[2] + margin), min(float(s.height), target.box[3] + margin)
     crop = (round(x1), round(y1), round(x2), round(y2))
-    source = render(scene, s.rng)
+    source = draw(scene, s.rng)
     zoomed = source.crop(crop).resize((s.width, s.height), Image.Resampling.BILINEAR)
     where = position(crop, s.width, s.height)
     return _Made(
@@ -485,7 +485,7 @@ def make_sample(
     width, height = image_size
     sampler = _Sampler(seed, index, width, height, LEVELS[difficulty])
     made = _BUILDERS[task](sampler)
-    images = [item if isinstance(item, Image.Image) else render(item, sampler.rng) for item in made.images]
+    images = [item if isinstance(item, Image.Image) else draw(item, sampler.rng) for item in made.images]
     sample_id = f"synth-{seed}-{index:06d}"
     x1, y1, x2, y2 = made.box
     box = [round(1000 * x1 / width), round(1000 * y1 / height), round(1000 * x2 / width), round(1000 * y2 / height)]

@@ -69,8 +69,10 @@ class _MetaTypes:
             if value is None or key in self.reported:
                 continue
             kind = _JSON_TYPES.get(type(value), type(value).__name__)
-            first = self.seen.setdefault(key, (kind, sample.where))
-            if first[0] != kind:
+            first = self.seen.get(key)
+            if first is None:
+                self.seen[key] = (kind, sample.where)
+            elif first[0] != kind:
                 self.reported.add(key)
                 return (
                     f"meta.{key} is {first[0]} at {first[1]} but {kind} at {sample.where}: Arrow (and so"

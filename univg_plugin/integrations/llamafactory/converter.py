@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llamafactory.data.converter import DatasetConverter
 from pydantic import ValidationError
 
 from ...data import DataError, GroundingSample, paper_answer, prompt_text
 from ...data.errors import issues_of
+from llamafactory.data import converter as llamafactory_converter
 
 
 def _without_nulls(value: Any) -> Any:
@@ -29,7 +29,7 @@ def _without_nulls(value: Any) -> Any:
 
 
 @dataclass
-class UnivgDatasetConverter(DatasetConverter):
+class UnivgDatasetConverter(llamafactory_converter.DatasetConverter):
     """Converts one row of our jsonl into LLaMA-Factory's aligned format (stage 1 and the GRPO stage).
 
     Returns ``_prompt`` (one user turn: the question with one ``<image>`` per image and the paper's

@@ -56,13 +56,22 @@ def _supported() -> bool:
     return False
 
 
+def _univg_converter(dataset_attr, data_args):
+    """What the registry holds for ``univg``: builds :class:`.converter.UnivgDatasetConverter` on use.
+
+    Registering this factory instead of the class keeps the import of LLaMA-Factory free of ours (and
+    of the circular import when our converter module is the one that imports LLaMA-Factory's).
+    """
+    from .converter import UnivgDatasetConverter
+
+    return UnivgDatasetConverter(dataset_attr, data_args)
+
+
 def on_converter_imported(module) -> None:
     """Register the ``univg`` dataset converter in LLaMA-Factory's converter registry."""
     if not _supported() or CONVERTER_NAME in module.DATASET_CONVERTERS:
         return
-    from .converter import UnivgDatasetConverter
-
-    module.register_dataset_converter(CONVERTER_NAME, UnivgDatasetConverter)
+    module.register_dataset_converter(CONVERTER_NAME, _univg_converter)
     _state["converter"] = True
 
 

@@ -1,0 +1,249 @@
+"""``univg eval``: score predictions, or generate them with a checkpoint and score them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .data import _options
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_DIR = click.Path(file_okay=False, path_type=Path)
+_SPACES = ("norm1000", "abs_input", "norm1", "abs_image")
+_POLICIES = ("strict", "lenient", "first")
+
+_SCORING_OPTIONS = (
+    click.option(
+        "--benchmark",
+        "benchmarks",
+        type=_FILE,
+        multiple=True,
+        required=True,
+        help="Benchmark file; repeat it for several (e.g. the five zero-shot sets, one task each).",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        default="auto",
+        show_default=True,
+        help="Benchmark layout: mig_bench, zero_shot, univg (ours, e.g. from `univg data synth`), any readable "
+        "format of `univg data formats`, or auto (told by the first row).",
+    ),
+    click.option(
+        "-r",
+        "--read-option",
+        "read_options",
+        multiple=True,
+        help="Benchmark reader option KEY=VALUE (e.g. frames_root=DIR for ReVOS rows, space=norm1000).",
+    ),
+    click.option(
+        "--media-root",
+        type=_DIR,
+        help="Directory the benchmark's image paths are relative to [default: the first benchmark's directory].",
+    ),
+    click.option(
+        "--space",
+        type=click.Choice(_SPACES),
+        default="norm1000",
+        show_default=True,
+        help="Coordinate space of the boxes the model writes: norm1000 (Qwen2-VL, UniVG-R1), abs_input "
+        "(Qwen2.5-VL: pixels of the resized input), norm1 (0-1 floats), abs_image (original pixels).",
+    ),
+    click.option(
+        "--answer-policy",
+        "policy",
+        type=click.Choice(_POLICIES),
+        help="Where the box is read: strict (inside <answer> only), lenient (<answer>, else the last box), "
+        "first (the first box anywhere) [default: what the benchmark's official scripts do: first for "
+        "mig_bench and zero_shot, strict otherwise].",
+    ),
+    click.option(
+        "--group-by",
+        default="task",
+        show_default=True,
+        help="Group the metrics by task, or by a meta key (e.g. difficulty for `univg data synth` data).",
+    ),
+    click.option(
+        "--min-pixels", type=int, help="Image processor min_pixels (generation, and abs_input boxes when scoring)."
+    ),
+    click.option(
+        "--max-pixels", type=int, help="Image processor max_pixels (generation, and abs_input boxes when scoring)."
+    ),
+    click.option("--compare", type=click.Choice(["paper"]), help="Show the paper's published numbers beside ours."),
+    click.option(
+        "--ignore-unknown-ids", is_flag=True, help="Skip predictions whose id is not in the benchmark [default: error]."
+    ),
+    click.option("--no-plot", is_flag=True, help="Do not write the PNG bar chart."),
+)
+
+
+def _scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply the options ``score`` and ``run`` share."""
+    return functools.reduce(lambda wrapped, option: option(wrapped), reversed(_SCORING_OPTIONS), command)
+
+
+def _fail(error: Exception) -> None:
+    click.echo(f"error: {error}", err=True)
+    raise SystemExit(1)
+
+
+def _load(benchmarks: tuple[Path, ...], fmt: str, read_options: tuple[str, ...]):
+    from ..eval import load_benchmark
+
+    return load_benchmark(benchmarks, fmt, **_options(read_options, "--read-option"))
+
+
+def _score_and_report(predictions: Path, samples, fmt: str, out_dir: Path, media_root: Path, **settings: Any) -> None:
+    from ..eval import score
+
+    compare = settings.pop("compare") == "paper"
+    plot = not settings.pop("no_plot")
+    report = score(
+        predictions,
+        samples,
+        benchmark=fmt,
+        media_root=media_root,
+        unknown_ids="ignore" if settings.pop("ignore_unknown_ids") else "raise",
+        progress=None,
+        **settings,
+    )
+    click.echo(report.table(compare=compare))
+    if compare and report.paper is None:
+        click.echo(f"note: the paper reports no numbers for the {fmt} layout", err=True)
+    elif compare and not report.paper_values():
+        click.echo("note: the paper's numbers are per task: group by task to see them beside each row", err=True)
+    files = report.write(out_dir, compare=compare, plot=plot)
+    click.echo("wrote " + ", ".join(str(path) for path in files.values()), err=True)
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate grounding: MIG-Bench, the zero-shot reasoning-grounding sets (LISA, LLMSeg, ReasonVOS,
+    ReVOS) and our own format (e.g. `univg data synth`), with the benchmarks' own metrics.
+
+    Metrics per task and overall: accuracy at IoU >= 0.3 / 0.5 / 0.7, mean IoU, target-image accuracy
+    (multi-image samples whose question does not name the target) and the share of outputs with no
+    box; `average` is the unweighted mean over tasks (the paper's Avg). Outputs: a table on the
+    terminal, report.json, report.md, report.png and results.jsonl (one row per sample). See docs/eval.md.
+    """
+
+
+@eval_group.command("score")
+@click.argument("predictions", type=_FILE)
+@_scoring_options
+@click.option("--out-dir", type=_DIR, help="Where the reports go [default: PREDICTIONS' directory].")
+def score_command(
+    predictions: Path,
+    benchmarks: tuple[Path, ...],
+    fmt: str,
+    read_options: tuple[str, ...],
+    media_root: Path | None,
+    out_dir: Path | None,
+    **settings: Any,
+) -> None:
+    """Score PREDICTIONS (jsonl: {"id": ..., "output": raw model text} per sample) on the benchmark.
+
+    Samples without a prediction count as failures (missing); a prediction whose id is not in the
+    benchmark is an error unless --ignore-unknown-ids. Image files are only read when a conversion
+    needs a size the benchmark lacks (pixel boxes).
+
+    Example: univg eval score preds.jsonl --benchmark MIG_data.json --compare paper
+    """
+    from ..data import DataError
+
+    try:
+        samples, fmt = _load(benchmarks, fmt, read_options)
+        root = media_root or benchmarks[0].parent
+        _score_and_report(predictions, samples, fmt, out_dir or predictions.parent, root, **settings)
+    except (DataError, ValueError, OSError) as error:
+        _fail(error)
+
+
+@eval_group.command("run")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, path_type=Path), help="Checkpoint.")
+@_scoring_options
+@click.option(
+    "--out-dir",
+    type=_DIR,
+    help="Where predictions.jsonl and the reports go; rerun with the same one to resume "
+    "[default: eval/MODEL-BENCHMARK].",
+)
+@click.option("--batch-size", type=int, default=8, show_default=True, help="Samples per generate call.")
+@click.option("--max-new-tokens", type=int, default=256, show_default=True, help="Generation budget per sample.")
+@click.option(
+    "--backend",
+    type=click.Choice(["transformers", "vllm"]),
+    default="transformers",
+    show_default=True,
+    help="Generation engine (vllm must be installed).",
+)
+@click.option("--sample", "do_sample", is_flag=True, help="Sample instead of greedy decoding.")
+@click.option("--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature (--sample).")
+@click.option("--device", help="Torch device [default: cuda when available, else cpu].")
+@click.option("--dtype", help="Torch dtype, e.g. bfloat16 [default: bfloat16 on cuda, float32 on cpu].")
+@click.option("--limit", type=int, help="Only the first N samples (a quick look).")
+def run_command(
+    model_path: Path,
+    benchmarks: tuple[Path, ...],
+    fmt: str,
+    read_options: tuple[str, ...],
+    media_root: Path | None,
+    out_dir: Path | None,
+    batch_size: int,
+    max_new_tokens: int,
+    backend: str,
+    do_sample: bool,
+    temperature: float,
+    device: str | None,
+    dtype: str | None,
+    limit: int | None,
+    **settings: Any,
+) -> None:
+    """Generate with the checkpoint at --model on the benchmark, then score (like `univg eval score`).
+
+    The prompts are the training prompts (the question, the paper's <think>/<answer> instruction and
+    the processor's chat template); decoding is greedy unless --sample; vision placeholder tokens are
+    never generated. Predictions are appended to OUT_DIR/predictions.jsonl batch by batch: rerunning
+    the same command skips the samples already there.
+
+    Example: univg eval run --model ckpt --benchmark synth/data.jsonl --group-by difficulty
+    """
+    from ..data import DataError
+    from ..eval import generate_predictions
+
+    try:
+        samples, fmt = _load(benchmarks, fmt, read_options)
+        if limit is not None:
+            samples = samples[:limit]
+        root = media_root or benchmarks[0].parent
+        out = out_dir or Path("eval") / f"{model_path.resolve().name}-{benchmarks[0].stem}"
+        result = generate_predictions(
+            model_path,
+            samples,
+            out / "predictions.jsonl",
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            min_pixels=settings["min_pixels"],
+            max_pixels=settings["max_pixels"],
+            media_root=root,
+            backend=backend,
+            do_sample=do_sample,
+            temperature=temperature,
+            device=device,
+            dtype=dtype,
+            progress=None,
+        )
+        click.echo(
+            f"generated {result.generated} sample(s) ({result.samples_per_second:.2f}/s), "
+            f"{result.skipped} already in {result.path}",
+            err=True,
+        )
+        settings["min_pixels"] = settings["min_pixels"] or result.min_pixels
+        settings["max_pixels"] = settings["max_pixels"] or result.max_pixels
+        _score_and_report(result.path, samples, fmt, out, root, **settings)
+    except (DataError, ValueError, OSError, ImportError) as error:
+        _fail(error)

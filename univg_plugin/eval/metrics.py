@@ -1,0 +1,327 @@
+"""The benchmarks' metric definitions: which box is read, how IoU is computed, and how it is summarized.
+
+A :class:`Protocol` says, per benchmark layout, what the official scoring scripts do; everything else
+is shared: one prediction per sample, scored against the sample's first ground-truth box; accuracy
+at IoU >= 0.3 / 0.5 / 0.7 (inclusive); mean IoU over every sample (a failure counts as IoU 0). All
+parsing and IoU come from :mod:`univg_plugin.boxes`.
+
+Failure reasons of one sample (:data:`REASONS`): ``missing`` (no prediction for it), ``no_box``
+(the output holds no box where the policy looks: a parse failure, including an empty output) and
+``invalid_box`` (a box was read but is swapped, degenerate or not finite: IoU 0, as in the official
+scripts, which never reorder corners).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from itertools import repeat
+
+import numpy as np
+
+from ..boxes import (
+    AnswerPolicy,
+    CoordinateSpace,
+    _answers_of,
+    first_answer_boxes,
+    iou,
+    parse_boxes,
+    parse_image_index,
+)
+
+#: IoU thresholds of the accuracies (a prediction hits at ``t`` when ``IoU >= t``).
+THRESHOLDS: tuple[float, ...] = (0.3, 0.5, 0.7)
+#: Where a prediction's box is read: the two :class:`~univg_plugin.boxes.AnswerPolicy` values, and
+#: ``first``, the first box anywhere in the output (MIG-Bench's and the zero-shot sets' scripts).
+POLICIES: tuple[str, ...] = ("strict", "lenient", "first")
+#: Failure reason of a sample by code (0: scored normally).
+REASONS: tuple[str | None, ...] = (None, "missing", "no_box", "invalid_box")
+OK, MISSING, NO_BOX, INVALID = range(4)
+
+# Facts of the project parser (pinned by tests/test_eval_metrics.py against boxes.py): every box starts
+# with one of these; every image mention holds one of these words and spans no sentence end.
+_BOX_OPENERS = ("(", "[", "<box>")
+_IMAGE_WORDS = ("image", "picture", "img", "frame")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How one benchmark layout is scored.
+
+    Attributes:
+        name: The layout (a dataset format name).
+        policy: Default of where the box is read (see :data:`POLICIES`).
+        iou_space: Space the IoU is computed in; None: the ground truth's own space.
+        epsilon: Added to the union (the zero-shot scripts add ``1e-6`` in 0-1 coordinates).
+        source: The script that defines it.
+    """
+
+    name: str
+    policy: str
+    iou_space: CoordinateSpace | None
+    epsilon: float
+    source: str
+
+
+#: The official protocols by layout; any other layout is scored with ``default``.
+PROTOCOLS: dict[str, Protocol] = {
+    "mig_bench": Protocol(
+        "mig_bench",
+        "first",
+        None,
+        0.0,
+        "thunlp/Migician eval/utils.py (extract_bbox, calculate_iou) and AMAP-ML/UniVG-R1 eval/MIG_bench",
+    ),
+    "zero_shot": Protocol(
+        "zero_shot",
+        "first",
+        CoordinateSpace.NORM1,
+        1e-6,
+        "AMAP-ML/UniVG-R1 eval/zero_shot/*/eval.py (compute_iou) and merge.py",
+    ),
+    "default": Protocol("default", "strict", None, 0.0, "univg-plugin: the training reward's strict answer policy"),
+}
+
+
+def protocol_for(fmt: str) -> Protocol:
+    """The protocol of a dataset format (``default`` for our own and every other layout).
+
+    Example:
+        >>> protocol_for("mig_bench").policy, protocol_for("univg").policy
+        ('first', 'strict')
+    """
+    return PROTOCOLS.get(fmt, PROTOCOLS["default"])
+
+
+def check_policy(policy: str) -> str:
+    """``policy`` when it is one of :data:`POLICIES`, else a ValueError naming them."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown answer policy {policy!r}; expected one of: {', '.join(POLICIES)}")
+    return policy
+
+
+def extract_boxes(texts: Sequence[str], policy: str) -> np.ndarray:
+    """The box each output is scored with.
+
+    Args:
+        texts: Raw model outputs (a non-string has no box).
+        policy: ``strict`` / ``lenient`` (:func:`~univg_plugin.boxes.first_answer_boxes`), or ``first``:
+            the first box anywhere in the text, in any syntax the project parser reads.
+
+    Returns:
+        ``(len(texts), 4)`` float64, NaN rows where there is no box.
+
+    Example:
+        >>> extract_boxes(["<think>(1,2),(3,4)</think><answer>(5,6),(7,8)</answer>"], "first").tolist()
+        [[1.0, 2.0, 3.0, 4.0]]
+        >>> extract_boxes(["<think>(1,2),(3,4)</think><answer>(5,6),(7,8)</answer>"], "strict").tolist()
+        [[5.0, 6.0, 7.0, 8.0]]
+    """
+    if check_policy(policy) != "first":
+        return first_answer_boxes(texts, AnswerPolicy(policy))
+    # Each text from its first "(", "[" or "<box>" (where every box syntax starts) as an answer block:
+    # the batch parser then reads it by its fast path or one regex search from there.
+    tails: list[str | None] = []
+    for text in texts:
+        starts = [p for p in map(text.find, _BOX_OPENERS) if p >= 0] if isinstance(text, str) else None
+        tails.append(f"<answer>{text[min(starts) :]}</answer>" if starts else None)
+    boxes = first_answer_boxes(tails)
+    for index in np.flatnonzero(np.isnan(boxes).any(axis=1)).tolist():
+        if tails[index] is not None and "</answer>" in texts[index]:  # it ended the block early
+            found = parse_boxes(texts[index])
+            if len(found):
+                boxes[index] = found[0]
+    return boxes
+
+
+def benchmark_iou(truth: np.ndarray, predicted: np.ndarray, epsilon: float = 0.0) -> np.ndarray:
+    """IoU as the benchmarks' scripts compute it: 0 for a swapped prediction, ``I / (U + epsilon)``.
+
+    Args:
+        truth: Ground-truth boxes ``(N, 4)`` (well ordered).
+        predicted: Predictions ``(N, 4)`` in the same space (NaN rows score 0).
+        epsilon: Added to the union.
+
+    Returns:
+        ``(N,)`` IoU in [0, 1].
+
+    Example:
+        >>> benchmark_iou(np.array([[0, 0, 0.5, 1]]), np.array([[0, 0, 1, 1]])).tolist()
+        [0.5]
+        >>> benchmark_iou(np.array([[0, 0, 1, 1]]), np.array([[1, 1, 0, 0]])).tolist()
+        [0.0]
+    """
+    truth = np.asarray(truth, dtype=np.float64).reshape(-1, 4)
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(-1, 4)
+    overlap = iou(truth, predicted)
+    with np.errstate(invalid="ignore"):
+        overlap[(predicted[:, 2] < predicted[:, 0]) | (predicted[:, 3] < predicted[:, 1])] = 0.0
+    if epsilon:
+        # U = (A + B) / (1 + IoU) since I = IoU * U and U = A + B - I; then I / (U + eps) = IoU * U / (U + eps).
+        areas = _area(truth) + _area(predicted)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            union = areas / (1.0 + overlap)
+            overlap = np.where(overlap > 0, overlap * union / (union + epsilon), 0.0)
+    return overlap
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def failure_reasons(predicted: np.ndarray, present: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """The reason code (:data:`REASONS`) of each sample.
+
+    Args:
+        predicted: The extracted boxes ``(N, 4)`` (NaN: none).
+        present: Whether each sample has a prediction at all.
+        overlap: Its IoU.
+    """
+    reasons = np.zeros(len(present), dtype=np.int8)
+    no_box = np.isnan(predicted).any(axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x1, y1, x2, y2 = predicted.T
+        invalid = ~np.isfinite((x2 - x1) * (y2 - y1)) | (x2 <= x1) | (y2 <= y1)
+    reasons[invalid & (overlap == 0)] = INVALID
+    reasons[no_box] = NO_BOX
+    reasons[~present] = MISSING
+    return reasons
+
+
+def named_last(text: str) -> int | None:
+    """``parse_image_index(text, last=True)``, reading only the sentence around each image word.
+
+    Every mention the parser reads holds an image word and spans no ``.`` or ``>``: the sentence
+    holding the last image word is read first, then the one holding the previous word, and so on.
+    Non-ASCII text (whose case folding is wider) is read whole.
+
+    Example:
+        >>> named_last("Image 1 is blue. So the target is in the second image.</think>")
+        2
+    """
+    if not isinstance(text, str):
+        return None
+    if not text.isascii():
+        return parse_image_index(text, last=True)
+    lowered = text.lower()
+    end = len(text)
+    while end > 0:
+        word = max(map(lowered.rfind, _IMAGE_WORDS, repeat(0), repeat(end)))
+        if word < 0:
+            return None
+        start = max(text.rfind(".", 0, word), text.rfind(">", 0, word)) + 1
+        stops = [p for p in (text.find(".", word, end), text.find(">", word, end)) if p >= 0]
+        index = parse_image_index(text[start : min(stops, default=end)], last=True)
+        if index is not None:
+            return index
+        end = start - 1
+    return None
+
+
+def predicted_images(texts: Sequence[str]) -> np.ndarray:
+    """The 1-based image each output names (0: none): the first one named in its answer block, else
+    the one it names last (reasoning ends with its conclusion).
+
+    Example:
+        >>> predicted_images(["image 1 and image 2 differ, so the target is in image 2", "<answer>image 3</answer>"])
+        array([2, 3])
+    """
+    found = []
+    for text, answer in zip(texts, _answers_of(texts)):
+        named = None
+        if answer and (not answer.isascii() or any(word in answer.lower() for word in _IMAGE_WORDS)):
+            named = parse_image_index(answer)
+        found.append(named or named_last(text) or 0)
+    return np.asarray(found, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    """The metrics of one group of samples, in percent (like the paper).
+
+    Attributes:
+        count: Samples in the group (a sample without a prediction counts, with IoU 0).
+        acc30: Accuracy at IoU >= 0.3.
+        acc50: Accuracy at IoU >= 0.5 (the paper's headline metric).
+        acc70: Accuracy at IoU >= 0.7.
+        miou: Mean IoU.
+        target_acc: Accuracy of the image the output names, over the multi-image samples whose question
+            does not name the target image (the model has to find it); None when there are none.
+        target_count: Those samples.
+        parse_fail: Share of samples whose output holds no box (``no_box``).
+        missing: Samples without a prediction.
+        invalid: Samples whose box is swapped, degenerate or not finite.
+    """
+
+    count: int
+    acc30: float
+    acc50: float
+    acc70: float
+    miou: float
+    target_acc: float | None
+    target_count: int
+    parse_fail: float
+    missing: int
+    invalid: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The fields as a dict (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def average(cls, groups: Sequence[GroupMetrics]) -> GroupMetrics:
+        """The unweighted mean of the groups' rates (the paper's "Avg"); counts are summed."""
+        targets = [group.target_acc for group in groups if group.target_acc is not None]
+        return cls(
+            count=sum(group.count for group in groups),
+            acc30=float(np.mean([group.acc30 for group in groups])),
+            acc50=float(np.mean([group.acc50 for group in groups])),
+            acc70=float(np.mean([group.acc70 for group in groups])),
+            miou=float(np.mean([group.miou for group in groups])),
+            target_acc=float(np.mean(targets)) if targets else None,
+            target_count=sum(group.target_count for group in groups),
+            parse_fail=float(np.mean([group.parse_fail for group in groups])),
+            missing=sum(group.missing for group in groups),
+            invalid=sum(group.invalid for group in groups),
+        )
+
+
+def summarize(overlap: np.ndarray, reasons: np.ndarray, target_hit: np.ndarray, labels: np.ndarray) -> list:
+    """:class:`GroupMetrics` of each group, vectorized.
+
+    Args:
+        overlap: IoU of each sample.
+        reasons: Reason code of each sample.
+        target_hit: 1.0 / 0.0 where the sample has a target image to name, NaN elsewhere.
+        labels: Group index of each sample, ``0..G-1`` (every group non-empty).
+
+    Returns:
+        ``G`` :class:`GroupMetrics`, in group-index order.
+    """
+    size = int(labels.max()) + 1 if len(labels) else 0
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(labels, weights=weights.astype(np.float64), minlength=size)
+
+    count = np.bincount(labels, minlength=size)
+    hits = {t: total(overlap >= t) for t in THRESHOLDS}
+    scored = ~np.isnan(target_hit)
+    target_count = np.bincount(labels[scored], minlength=size)
+    target_hits = np.bincount(labels[scored], weights=target_hit[scored], minlength=size)
+    per_reason = {code: total(reasons == code) for code in (MISSING, NO_BOX, INVALID)}
+    sums = total(overlap)
+    return [
+        GroupMetrics(
+            count=int(count[g]),
+            acc30=float(100.0 * hits[0.3][g] / count[g]),
+            acc50=float(100.0 * hits[0.5][g] / count[g]),
+            acc70=float(100.0 * hits[0.7][g] / count[g]),
+            miou=float(100.0 * sums[g] / count[g]),
+            target_acc=float(100.0 * target_hits[g] / target_count[g]) if target_count[g] else None,
+            target_count=int(target_count[g]),
+            parse_fail=float(100.0 * per_reason[NO_BOX][g] / count[g]),
+            missing=int(per_reason[MISSING][g]),
+            invalid=int(per_reason[INVALID][g]),
+        )
+        for g in range(size)
+    ]

@@ -1,0 +1,53 @@
+"""The bar chart of a report: Acc@0.3 / 0.5 / 0.7 per group, optionally with the paper's Acc@0.5."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .report import EvalReport
+
+_SERIES = (("acc30", "Acc@0.3"), ("acc50", "Acc@0.5"), ("acc70", "Acc@0.7"))
+
+
+def bar_chart(report: EvalReport, path: str | os.PathLike, compare: bool = False) -> Path:
+    """Write a PNG bar chart of the report's rows (groups, ``all``, ``average``) to ``path``.
+
+    Args:
+        report: The report.
+        path: Output file.
+        compare: Mark the paper's Acc@0.5 (its method) on the rows it reports.
+
+    Returns:
+        ``path``.
+    """
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    rows = report.rows()
+    names = [name for name, _ in rows]
+    x = np.arange(len(rows))
+    width = 0.8 / len(_SERIES)
+    figure = Figure(figsize=(max(6.0, 0.75 * len(rows) + 2.5), 4.5))
+    axes = figure.subplots()
+    for k, (attribute, label) in enumerate(_SERIES):
+        values = [getattr(metrics, attribute) for _, metrics in rows]
+        axes.bar(x + (k - 1) * width, values, width, label=label)
+    paper = report.paper_values() if compare else {}
+    marked = [(i, paper[name]) for i, name in enumerate(names) if name in paper]
+    if marked:
+        positions, values = zip(*marked)
+        axes.scatter(positions, values, marker="D", color="black", zorder=3, label="paper Acc@0.5")
+    axes.set_xticks(x, names, rotation=30, ha="right")
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("accuracy (%)")
+    axes.set_title(f"{report.benchmark}: accuracy by {report.group_by} (n={report.overall.count})")
+    axes.legend(fontsize="small")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=110)
+    return path

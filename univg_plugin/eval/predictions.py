@@ -1,0 +1,169 @@
+"""Predictions files: one jsonl row per sample, ``{"id": ..., "output": raw model text}``.
+
+Rows may carry more keys; the scorer reads ``input_sizes`` too (the model-input ``[width, height]``
+of each image, written by :func:`~univg_plugin.eval.generate.generate_predictions`), which makes
+``abs_input`` (Qwen2.5-VL) predictions convert exactly. Problems name the file, the line and the field.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "predictions.jsonl"
+    >>> _ = path.write_text('{"id": "a", "output": "<answer>(1,2),(3,4)</answer>"}\\n')
+    >>> read_predictions(path)["a"].output
+    '<answer>(1,2),(3,4)</answer>'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..data.errors import DataError, Issue
+
+PredictionsLike = Mapping[str, Any] | Iterable[Mapping[str, Any]] | str | os.PathLike
+
+
+class Prediction(NamedTuple):
+    """One model output.
+
+    Attributes:
+        output: The raw generated text.
+        input_sizes: Model-input ``(width, height)`` of each image, when known.
+        where: ``path:LINE`` it was read from (for error messages), or None.
+    """
+
+    output: str
+    input_sizes: tuple[tuple[int, int], ...] | None = None
+    where: str | None = None
+
+
+def _prediction(row: Any, where: str) -> tuple[str, Prediction]:
+    """``(id, prediction)`` of one row, or a located :class:`DataError`."""
+    if not isinstance(row, Mapping):
+        raise DataError(where, [Issue("row", f"expected a JSON object, got {type(row).__name__}")])
+    issues = []
+    identity = row.get("id")
+    if isinstance(identity, bool) or not isinstance(identity, str | int) or identity == "":
+        issues.append(
+            Issue("id", "is missing" if identity is None else f"must be a string or an integer: {identity!r}")
+        )
+    output = row.get("output")
+    if not isinstance(output, str):
+        issues.append(Issue("output", "is missing" if output is None else f"must be a string, got {output!r}"))
+    sizes = row.get("input_sizes")
+    if sizes is not None and not (
+        isinstance(sizes, list) and all(isinstance(size, list) and len(size) == 2 for size in sizes)
+    ):
+        issues.append(Issue("input_sizes", f"must be a list of [width, height], got {sizes!r}"))
+    if issues:
+        raise DataError(where, issues)
+    sizes = None if sizes is None else tuple((int(w), int(h)) for w, h in sizes)
+    return str(identity), Prediction(output, sizes, where)
+
+
+def _collect(rows: Iterable[tuple[str, Any]]) -> dict[str, Prediction]:
+    predictions: dict[str, Prediction] = {}
+    for where, row in rows:
+        identity, prediction = _prediction(row, where)
+        if identity in predictions:
+            first = predictions[identity].where
+            raise DataError(where, [Issue("id", f"{identity!r} is predicted twice (first at {first})")])
+        predictions[identity] = prediction
+    return predictions
+
+
+def _lines(path: Path) -> Iterable[tuple[str, Any]]:
+    with open(path, "rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                yield where, json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise DataError(where, [Issue("row", f"invalid JSON: {error}")]) from None
+
+
+def read_predictions(path: str | os.PathLike) -> dict[str, Prediction]:
+    """The predictions of a jsonl file by sample id.
+
+    Raises:
+        DataError: naming ``path:LINE`` and the field, for invalid JSON, a missing id or output, or an
+            id predicted twice.
+        FileNotFoundError: when the file does not exist.
+    """
+    return _collect(_lines(Path(path)))
+
+
+def as_predictions(predictions: PredictionsLike) -> dict[str, Prediction]:
+    """Predictions from a jsonl path, a mapping ``id -> output`` (or ``id -> row`` or ``id -> Prediction``),
+    or an iterable of rows.
+
+    Example:
+        >>> as_predictions({"a": "(1,2),(3,4)"})["a"].output
+        '(1,2),(3,4)'
+    """
+    if isinstance(predictions, str | os.PathLike):
+        return read_predictions(predictions)
+    if isinstance(predictions, Mapping):
+        if all(isinstance(value, str | Prediction) for value in predictions.values()):
+            return {
+                str(key): Prediction(value) if isinstance(value, str) else value for key, value in predictions.items()
+            }
+        rows = (
+            (
+                f"predictions[{key!r}]",
+                {"id": key, **value} if isinstance(value, Mapping) else {"id": key, "output": value},
+            )
+            for key, value in predictions.items()
+        )
+        return _collect(rows)
+    return _collect((f"predictions[{index}]", row) for index, row in enumerate(predictions))
+
+
+def completed_ids(path: str | os.PathLike) -> set[str]:
+    """The ids already in a predictions file, to resume a run (an absent file has none).
+
+    A last line cut short by an interrupted run (no newline, not valid JSON) is removed from the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return set()
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        head, _, tail = data.rpartition(b"\n")
+        try:
+            json.loads(tail)
+        except ValueError:
+            with open(path, "r+b") as stream:
+                stream.truncate(len(head) + 1 if head else 0)
+        else:
+            with open(path, "ab") as stream:
+                stream.write(b"\n")
+    return set(read_predictions(path))
+
+
+class PredictionWriter:
+    """Appends prediction rows to a jsonl file, flushing after each batch (so a rerun can resume)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  (kept open across batches)
+
+    def write(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append rows and flush them to disk."""
+        self._file.write("".join(json.dumps(dict(row), ensure_ascii=False) + "\n" for row in rows))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> PredictionWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,318 @@
+"""Scoring a set of predictions against a benchmark's samples.
+
+The predicted box is read in the model's coordinate space (``norm1000`` for Qwen2-VL, ``abs_input``
+for Qwen2.5-VL, ``norm1`` ...), converted to the space the benchmark's IoU is computed in (see
+:class:`~.metrics.Protocol`; the ground truth's own space unless the protocol says otherwise) with the
+sample's image sizes, and compared with the sample's first ground-truth box. Sizes missing from a
+sample are read from its image files once (cached); only samples whose conversion needs them are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..boxes import CoordinateSpace, convert_boxes, smart_resize
+from ..data import DataError, GroundingSample, Issue, read
+from ..data.jsonio import iter_rows
+from ..data.media import image_size, resolve
+from .metrics import (
+    benchmark_iou,
+    check_policy,
+    extract_boxes,
+    failure_reasons,
+    named_last,
+    predicted_images,
+    protocol_for,
+)
+from .predictions import Prediction, PredictionsLike, as_predictions
+from .report import EvalReport, SampleResults
+
+logger = logging.getLogger("univg_plugin")
+
+#: Qwen2-VL's processor defaults, used for ``abs_input`` when the predictions carry no input sizes.
+DEFAULT_MIN_PIXELS = 56 * 56
+DEFAULT_MAX_PIXELS = 14 * 14 * 4 * 1280
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The benchmark layout of a file, from the keys of its first row: ``mig_bench``, ``zero_shot`` or ``univg``.
+
+    Raises:
+        ValueError: when the first row matches none of them (pass the format explicitly).
+    """
+    with open(path, "rb") as stream:
+        row = next((raw for _, raw in iter_rows(stream, path)), None)
+    keys = set(row) if isinstance(row, dict) else set()
+    if {"id", "images", "question", "boxes"} <= keys:
+        return "univg"
+    if {"task", "images", "question", "answer"} <= keys:
+        return "mig_bench"
+    if keys & {"image_path", "image_list", "video_id"}:
+        return "zero_shot"
+    raise ValueError(f"{path}: cannot tell its layout from the first row's keys {sorted(keys)}; pass the format")
+
+
+def load_benchmark(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], fmt: str = "auto", **options: Any
+) -> tuple[list[GroundingSample], str]:
+    """Every sample of one or more benchmark files (ids must be unique across them), and their format.
+
+    Args:
+        paths: One file or several (e.g. the five zero-shot sets).
+        fmt: Their dataset format (``mig_bench``, ``zero_shot``, ``univg``, ... see ``univg data formats``),
+            or ``auto`` to detect it from the first file (:func:`detect_format`).
+        **options: Options of the format's reader.
+
+    Returns:
+        ``(samples, format name)``.
+
+    Raises:
+        DataError: for the first bad row, or an id found twice (naming both places).
+        ValueError: when the files hold no sample.
+    """
+    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not files:
+        raise ValueError("no benchmark file given")
+    if fmt == "auto":
+        fmt = detect_format(files[0])
+    samples: list[GroundingSample] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        for sample in read(file, fmt, **options):
+            if sample.id in seen:
+                raise DataError(
+                    sample.where, [Issue("id", f"{sample.id!r} is used twice (first at {seen[sample.id]})")]
+                )
+            seen[sample.id] = sample.where
+            samples.append(sample)
+    if not samples:
+        raise ValueError(f"{', '.join(map(str, files))}: no samples")
+    return samples, fmt
+
+
+class _Sizes:
+    """Original and model-input sizes of each sample's target image, read only where needed."""
+
+    def __init__(
+        self,
+        samples: Sequence[GroundingSample],
+        predictions: Sequence[Prediction | None],
+        media_root: str | os.PathLike | None,
+        min_pixels: int,
+        max_pixels: int,
+        progress: bool | None,
+    ):
+        self.samples, self.predictions, self.media_root = samples, predictions, media_root
+        self.min_pixels, self.max_pixels, self.progress = min_pixels, max_pixels, progress
+
+    def target(self, sample: GroundingSample) -> int:
+        if sample.target_image is not None:
+            return sample.target_image
+        if len(sample.images) == 1:
+            return 1
+        if sample.image_sizes is not None and len(set(map(tuple, sample.image_sizes))) == 1:
+            return 1
+        raise DataError(
+            sample.where,
+            [Issue("target_image", "is unknown and the images may differ in size: pixel boxes cannot be converted")],
+        )
+
+    def image(self, rows: np.ndarray, why: str) -> np.ndarray:
+        """``(len(rows), 2)`` original ``(width, height)`` of the target images."""
+        out = np.empty((len(rows), 2))
+        for k, row in enumerate(tqdm(rows.tolist(), desc="image sizes", unit=" samples", disable=not self.progress)):
+            sample = self.samples[row]
+            index = self.target(sample)
+            if sample.image_sizes is not None:
+                out[k] = sample.image_sizes[index - 1]
+                continue
+            file = resolve(sample.images[index - 1], self.media_root)
+            try:
+                out[k] = image_size(file)
+            except (OSError, ValueError) as error:
+                missing = isinstance(error, FileNotFoundError)
+                detail = f"file not found: {file}" if missing else f"cannot read the image: {error}"
+                raise DataError(
+                    sample.where,
+                    [Issue(f"images[{index - 1}]", f"{detail} (its size is needed to {why}; set the media root)")],
+                ) from None
+        return out
+
+    def model_input(self, rows: np.ndarray, why: str) -> np.ndarray:
+        """``(len(rows), 2)`` model-input ``(width, height)``: from the predictions, else ``smart_resize``."""
+        out = np.full((len(rows), 2), np.nan)
+        for k, row in enumerate(rows.tolist()):
+            prediction = self.predictions[row]
+            index = self.target(self.samples[row])
+            if prediction is not None and prediction.input_sizes and len(prediction.input_sizes) >= index:
+                out[k] = prediction.input_sizes[index - 1]
+        unknown = np.isnan(out[:, 0])
+        if unknown.any():
+            size = self.image(rows[unknown], why)
+            height, width = smart_resize(size[:, 1], size[:, 0], min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            out[unknown] = np.stack([width, height], axis=1)
+        return out
+
+    def convert(self, boxes: np.ndarray, sources: np.ndarray, targets: np.ndarray, what: str) -> np.ndarray:
+        """Boxes converted row by row from ``sources[i]`` to ``targets[i]`` (arrays of space values)."""
+        out = boxes.copy()
+        for source, target in {(s, t) for s, t in zip(sources.tolist(), targets.tolist()) if s != t}:
+            rows = np.flatnonzero((sources == source) & (targets == target))
+            source_space, target_space = CoordinateSpace(source), CoordinateSpace(target)
+            involved = {source_space, target_space}
+            why = f"convert {what} from {source} to {target}"
+            inputs = self.model_input(rows, why) if CoordinateSpace.ABS_INPUT in involved else None
+            sizes = self.image(rows, why) if CoordinateSpace.ABS_IMAGE in involved else None
+            out[rows] = convert_boxes(boxes[rows], source_space, target_space, image_size=sizes, input_size=inputs)
+        return out
+
+
+def score(
+    predictions: PredictionsLike,
+    samples: Iterable[GroundingSample],
+    *,
+    benchmark: str = "univg",
+    space: CoordinateSpace | str = CoordinateSpace.NORM1000,
+    policy: str | None = None,
+    group_by: str = "task",
+    media_root: str | os.PathLike | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    unknown_ids: str = "raise",
+    progress: bool | None = False,
+) -> EvalReport:
+    """Score predictions against samples with the benchmark's metric.
+
+    Args:
+        predictions: A predictions jsonl path, a mapping ``id -> output text`` (or ``id -> row`` /
+            :class:`~.predictions.Prediction`), or an iterable of ``{"id", "output"}`` rows.
+        samples: The benchmark (:class:`~univg_plugin.data.GroundingSample`), e.g. from :func:`load_benchmark`.
+        benchmark: Its layout (a dataset format name): picks the protocol (:data:`~.metrics.PROTOCOLS`) and
+            the paper's table; ``mig_bench``, ``zero_shot``, or any other (``univg`` ...) for the default.
+        space: Coordinate space of the boxes the model writes.
+        policy: Where the box is read (``strict``, ``lenient``, ``first``); default: the protocol's.
+        group_by: ``task`` or a ``meta`` key (e.g. ``difficulty``) to group the metrics by.
+        media_root: Directory relative image paths are resolved against (only read when a conversion
+            needs an image size the sample does not carry).
+        min_pixels: The processor's ``min_pixels`` (``abs_input`` without input sizes in the predictions).
+        max_pixels: The processor's ``max_pixels`` (likewise).
+        unknown_ids: ``raise`` (default) on predictions whose id is not in the benchmark, or ``ignore`` them.
+        progress: Show a progress bar while reading image sizes (None: only on a terminal).
+
+    Returns:
+        An :class:`~.report.EvalReport`; samples without a prediction count as ``missing`` (IoU 0).
+
+    Raises:
+        ValueError: no samples, no predictions, unknown prediction ids (``unknown_ids="raise"``), a
+            duplicate sample id, an unknown group key, space or policy.
+        DataError: a size a conversion needs is unavailable (names the sample and the image).
+
+    Example:
+        >>> from univg_plugin.data import GroundingSample
+        >>> sample = GroundingSample(id="a", task="diff", images=["1.png", "2.png"], question="Find it.",
+        ...                          boxes=[[0.1, 0.1, 0.5, 0.5]], space="norm1", target_image=2)
+        >>> report = score({"a": "It's in the second image. (100,100),(500,500)"}, [sample], benchmark="mig_bench")
+        >>> report.overall.acc50, report.overall.target_acc
+        (100.0, 100.0)
+    """
+    protocol = protocol_for(benchmark)
+    policy = check_policy(policy or protocol.policy)
+    model_space = CoordinateSpace(space)
+    if unknown_ids not in ("raise", "ignore"):
+        raise ValueError(f"unknown_ids must be 'raise' or 'ignore', got {unknown_ids!r}")
+    samples = list(samples)
+    if not samples:
+        raise ValueError("the benchmark holds no samples")
+    found = as_predictions(predictions)
+    if not found:
+        raise ValueError("there are no predictions to score")
+    index: dict[str, int] = {}
+    for row, sample in enumerate(samples):
+        if sample.id in index:
+            raise ValueError(
+                f"{sample.where}: sample id {sample.id!r} is used twice (first at {samples[index[sample.id]].where})"
+            )
+        index[sample.id] = row
+    unknown = [identity for identity in found if identity not in index]
+    if unknown and unknown_ids == "raise":
+        shown = ", ".join(f"{identity!r} ({found[identity].where or 'given'})" for identity in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(
+            f"{len(unknown)} prediction id(s) are not in the benchmark: {shown}{more}; is it the right benchmark "
+            "file? (unknown_ids='ignore' / --ignore-unknown-ids skips them)"
+        )
+    if unknown:
+        logger.warning("ignored %d prediction(s) whose id is not in the benchmark", len(unknown))
+    rows = [found.get(sample.id) for sample in samples]
+    outputs = [None if prediction is None else prediction.output for prediction in rows]
+    present = np.array([prediction is not None for prediction in rows])
+    missing = int((~present).sum())
+    if missing:
+        logger.warning("%d of %d sample(s) have no prediction: scored as failures", missing, len(samples))
+
+    boxes = extract_boxes(outputs, policy)
+    truth = np.array([sample.boxes[0] for sample in samples], dtype=np.float64)
+    truth_spaces = np.array([sample.space.value for sample in samples])
+    iou_spaces = truth_spaces if protocol.iou_space is None else np.full(len(samples), protocol.iou_space.value)
+    sizes = _Sizes(
+        samples,
+        rows,
+        media_root,
+        DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels,
+        DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels,
+        progress,
+    )
+    has_box = ~np.isnan(boxes).any(axis=1)
+    predicted = boxes.copy()
+    model_spaces = np.full(len(samples), model_space.value)
+    predicted[has_box] = sizes.convert(boxes[has_box], model_spaces[has_box], iou_spaces[has_box], "predictions")
+    overlap = benchmark_iou(
+        sizes.convert(truth, truth_spaces, iou_spaces, "the ground truth"), predicted, protocol.epsilon
+    )
+
+    targets = np.array([sample.target_image or 0 for sample in samples])
+    scored = (targets > 0) & np.array([len(sample.images) > 1 for sample in samples])
+    named: dict[str, int | None] = {}  # questions repeat (templates)
+    for i in np.flatnonzero(scored).tolist():  # a target the question names needs no finding
+        question = samples[i].question
+        if question not in named:
+            named[question] = named_last(question)
+        scored[i] = named[question] != targets[i]
+    named = np.zeros(len(samples), dtype=np.int64)
+    named[scored] = predicted_images([outputs[i] for i in np.flatnonzero(scored).tolist()])
+    results = SampleResults(
+        ids=[sample.id for sample in samples],
+        tasks=[sample.task for sample in samples],
+        metas=[sample.meta for sample in samples],
+        iou=overlap,
+        reasons=failure_reasons(boxes, present, overlap),
+        boxes=boxes,
+        truth=truth,
+        predicted_image=named,
+        target_image=targets,
+        target_hit=np.where(scored, (named == targets).astype(np.float64), np.nan),
+    )
+    settings = {
+        "benchmark": benchmark,
+        "protocol": protocol.name,
+        "protocol_source": protocol.source,
+        "space": model_space.value,
+        "policy": policy,
+        "iou_space": protocol.iou_space.value if protocol.iou_space else "ground truth's own",
+        "epsilon": protocol.epsilon,
+        "min_pixels": sizes.min_pixels,
+        "max_pixels": sizes.max_pixels,
+        "samples": len(samples),
+        "predictions": len(found),
+        "missing": missing,
+        "ignored_unknown_ids": len(unknown),
+        "media_root": None if media_root is None else str(Path(media_root)),
+    }
+    return EvalReport(results, benchmark=benchmark, settings=settings, group_by=group_by)
