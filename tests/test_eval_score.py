@@ -11,7 +11,7 @@ import pytest
 from univg_plugin.boxes import smart_resize
 from univg_plugin.data import DataError, GroundingSample
 from univg_plugin.eval import detect_format, load_benchmark, read_predictions, score
-from univg_plugin.eval.predictions import Prediction, as_predictions, completed_ids
+from univg_plugin.eval.predictions import PredictionSet, as_predictions, completed_ids
 
 GOLDEN = Path(__file__).parent / "golden" / "eval"
 
@@ -36,7 +36,7 @@ def test_predictions_in_every_shape_score_the_same(tmp_path):
         str(path),
         [{"id": key, "output": value} for key, value in outputs.items()],
         {key: {"output": value} for key, value in outputs.items()},
-        {key: Prediction(value) for key, value in outputs.items()},
+        PredictionSet(dict(outputs)),
     ]
     for shape in shapes:
         assert score(shape, samples).results.iou.tolist() == [1.0, 0.5]
@@ -56,6 +56,15 @@ def test_qwen2_5_vl_boxes_in_model_input_pixels():
     # input sizes recorded at generation win over the pixel limits
     recorded = {"a": {"output": "[0, 0, 50, 100]", "input_sizes": [[100, 100]]}}
     assert score(recorded, [sample], space="abs_input", policy="lenient").results.iou[0] == pytest.approx(1.0)
+
+
+def test_each_prediction_converts_with_its_own_sample_sizes():
+    samples = [
+        _sample("a", boxes=[[0, 0, 50, 50]], space="abs_image", image_sizes=[[100, 100]]),
+        _sample("b", boxes=[[0, 0, 320, 480]], space="abs_image", image_sizes=[[640, 480]]),
+    ]
+    predictions = {"a": "", "b": {"output": "<answer>[0, 0, 322, 476]</answer>", "input_sizes": [[644, 476]]}}
+    assert score(predictions, samples, space="abs_input").results.iou.tolist() == [0.0, pytest.approx(1.0)]
 
 
 def test_pixel_ground_truth_and_normalized_predictions():
@@ -190,5 +199,7 @@ def test_completed_ids_repairs_an_interrupted_last_line(tmp_path):
 
 def test_as_predictions_keeps_recorded_input_sizes():
     found = as_predictions([{"id": "a", "output": "x", "input_sizes": [[28, 56]]}])
-    assert found["a"].input_sizes == ((28, 56),) and found["a"].where == "predictions[0]"
+    assert found.input_sizes == {"a": ((28, 56),)} and found.where == {"a": "predictions[0]"}
+    recorded = as_predictions({"a": {"output": "x", "input_sizes": [[28, 56]]}})
+    assert (recorded.outputs, recorded.input_sizes) == ({"a": "x"}, {"a": ((28, 56),)})
     assert np.isnan(score({"a": "x"}, [_sample()]).results.boxes).all()

@@ -119,8 +119,15 @@ def test_other_stages_are_untouched_by_the_hook(tmp_path, tiny_qwen2_vl, make_im
 
 def test_opting_out_restores_llamafactorys_own_behaviour(tmp_path, stage1, synth_data):
     config = tiny("grpo", stage1, synth_data, tmp_path / "out")
-    grpo_keys = ("reward_funcs", "difficulty_weighting", "difficulty_accuracy_reward", "num_generations", "beta")
-    config = {key: value for key, value in config.items() if key not in grpo_keys + ("max_completion_length",)}
+    grpo_keys = (
+        "reward_funcs",
+        "difficulty_weighting",
+        "difficulty_accuracy_reward",
+        "num_generations",
+        "beta",
+        "max_completion_length",
+    )
+    config = {key: value for key, value in config.items() if key not in grpo_keys}
     disabled = run_cli(config, tmp_path, env={"UNIVG_PLUGIN_DISABLE": "1"})
     assert disabled.returncode != 0
     assert "Unknown task: grpo." in output_of(disabled)

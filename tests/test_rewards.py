@@ -512,14 +512,17 @@ def test_huge_and_nested_completions(name):
     assert all(low <= value <= high for value in out)
 
 
-def test_batches_are_vectorized():
-    count = 20_000
-    texts = [
-        f"<think>r</think><answer>({i % 900},{i % 500}),({i % 900 + 100},{i % 500 + 100})</answer>"
-        for i in range(count)
-    ]
+def test_large_batches_score_like_single_completions():
+    count = 20_000  # several chunks of first_answer_boxes, with fast and regex-parsed answers mixed
+    texts = [f"<answer>({i % 900},{i % 500}),({i % 900 + 100},{i % 500 + 100})</answer>" for i in range(count)]
+    for i in range(0, count, 7):
+        texts[i] = f"<answer>In image 2: [{i % 900}, {i % 500}, {i % 900 + 100}, {i % 500 + 100}]</answer>"
+    for i in range(0, count, 11):
+        texts[i] = "<answer>(1,),(2,3)</answer>"
     solution = [[i % 900, i % 500, i % 900 + 100, i % 500 + 50] for i in range(count)]
-    assert get("iou")(texts, solution=solution) == [0.5] * count
+    expected = [0.0 if i % 11 == 0 else 0.5 for i in range(count)]
+    assert get("iou")(texts, solution=solution) == expected
+    assert [get("iou")([texts[i]], solution=[solution[i]])[0] for i in range(0, count, 997)] == expected[::997]
 
 
 # --------------------------------------------------------------------------- names, registry, CLI

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import Enum
-from itertools import chain
+from itertools import chain, compress
 
 import numpy as np
 
@@ -37,6 +37,7 @@ __all__ = [
     "AnswerPolicy",
     "CoordinateSpace",
     "answer_boxes",
+    "answer_image_index",
     "answer_text",
     "convert_boxes",
     "first_answer_boxes",
@@ -75,11 +76,14 @@ class AnswerPolicy(str, Enum):
     """Where the answer's box is looked for.
 
     - ``strict``: only inside the first ``<answer>...</answer>`` block (the paper's behaviour);
-    - ``lenient``: the answer block's boxes when it has any, else the last box anywhere in the text.
+    - ``lenient``: the answer block's boxes when it has any, else the last box anywhere in the text;
+    - ``first``: every box of the text, answer tags ignored, so the first box is the first anywhere
+      (what MIG-Bench's and the zero-shot sets' scoring scripts read).
     """
 
     STRICT = "strict"
     LENIENT = "lenient"
+    FIRST = "first"
 
     @classmethod
     def _missing_(cls, value: object) -> AnswerPolicy:
@@ -158,15 +162,19 @@ def answer_boxes(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) ->
 
     Returns:
         A ``(k, 4)`` array; under ``lenient``, the last box of the whole text when the answer block
-        has none (or is missing).
+        has none (or is missing); under ``first``, every box of the text.
 
     Example:
         >>> answer_boxes("<think>(0,0),(9,9)</think><answer>(1,2),(3,4)</answer>").tolist()
         [[1.0, 2.0, 3.0, 4.0]]
         >>> answer_boxes("(0,0),(9,9) then (1,1),(5,5)", "lenient").tolist()
         [[1.0, 1.0, 5.0, 5.0]]
+        >>> answer_boxes("<think>(0,0),(9,9)</think><answer>(1,2),(3,4)</answer>", "first").tolist()[0]
+        [0.0, 0.0, 9.0, 9.0]
     """
     policy = AnswerPolicy(policy)
+    if policy is AnswerPolicy.FIRST:
+        return parse_boxes(text)
     boxes = parse_boxes(_answer_of(text))
     if len(boxes) or policy is AnswerPolicy.STRICT:
         return boxes
@@ -180,6 +188,8 @@ _DIGITS = b"0123456789"
 _DELETE_DIGITS = str.maketrans("", "", _DIGITS.decode())
 _PUNCTUATION_TO_SPACE = str.maketrans("(),[]", "     ")
 _INT64_MAX = np.iinfo(np.int64).max
+_CHUNK = 4096  # texts per pass of first_answer_boxes: a chunk's answers stay in the CPU cache between steps
+_BOX_OPENERS = ("(", "[", "<box>")  # every syntax of _BOX_RE starts with one of these
 
 
 def _answer_of(text: object) -> str | None:
@@ -239,6 +249,15 @@ def _parse_integer_boxes(answers: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return values, parsed
 
 
+def _from_first_opener(texts: Sequence[object]) -> list[str]:
+    """Each text from where its first box could start (no box starts before): the ``first`` policy's "answer"."""
+    tails = []
+    for text in texts:
+        starts = [p for p in map(text.find, _BOX_OPENERS) if p >= 0] if isinstance(text, str) else ()
+        tails.append(text[min(starts) :] if starts else "")
+    return tails
+
+
 def _first_boxes_by_regex(answers: list[str]) -> tuple[list[int], np.ndarray]:
     """The first box of each answer that has one (``(positions, (k, 4) boxes)``), by the regex parser.
 
@@ -258,7 +277,7 @@ def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = Answer
 
     Same result as ``answer_boxes(text, policy)[0]`` per text, but fast: answers that are exactly one
     box of non-negative integers (``(x1,y1),(x2,y2)`` or ``[x1, y1, x2, y2]``, the common case) are
-    recognised by their digit-free skeleton and parsed by numpy in one call for the whole batch; every
+    recognised by their digit-free skeleton and parsed by one numpy call per chunk of texts; every
     other answer goes through the regex parser.
 
     Args:
@@ -274,12 +293,15 @@ def first_answer_boxes(texts: Sequence[str], policy: AnswerPolicy | str = Answer
     """
     policy = AnswerPolicy(policy)
     count = len(texts)
+    if count > _CHUNK:
+        return np.concatenate([first_answer_boxes(texts[i : i + _CHUNK], policy) for i in range(0, count, _CHUNK)])
     result = np.full((count, 4), np.nan)
-    answers = _answers_of(texts)
-    fast = np.flatnonzero(_has_fast_skeleton(answers))
+    answers = _from_first_opener(texts) if policy is AnswerPolicy.FIRST else _answers_of(texts)
+    is_fast = _has_fast_skeleton(answers)
+    fast = np.flatnonzero(is_fast)
     slow = np.ones(count, dtype=bool)
     if fast.size:
-        values, parsed = _parse_integer_boxes([answers[i] for i in fast.tolist()])
+        values, parsed = _parse_integer_boxes(list(compress(answers, is_fast.tolist())))
         result[fast[parsed]] = values[parsed]
         slow[fast[parsed]] = False
     slow = np.flatnonzero(slow)
@@ -341,6 +363,29 @@ def parse_image_index(text: str, last: bool = False) -> int | None:
         if value >= 1:
             return value
     return None
+
+
+def answer_image_index(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> int | None:
+    """The image a completion names as the target's (1-based).
+
+    Args:
+        text: A completion.
+        policy: ``strict``: the first image named inside the answer block; ``lenient`` and ``first``:
+            that, else the last image named anywhere (reasoning ends with its conclusion).
+
+    Returns:
+        The index, or None.
+
+    Example:
+        >>> text = "<think>Not image 1. So it is in image 3.</think><answer>(1,2),(3,4)</answer>"
+        >>> answer_image_index(text) is None, answer_image_index(text, "lenient")
+        (True, 3)
+    """
+    policy = AnswerPolicy(policy)
+    named = parse_image_index(_answer_of(text))
+    if named is not None or policy is AnswerPolicy.STRICT:
+        return named
+    return parse_image_index(text, last=True)
 
 
 def smart_resize(
@@ -479,9 +524,17 @@ def convert_boxes(
         height, width = smart_resize(size[:, 1], size[:, 0], min_pixels=min_pixels, max_pixels=max_pixels)
         model_size = np.stack([width, height], axis=1).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        factor = np.asarray(_extent(target, size, model_size) / _extent(source, size, model_size))
-        out = array * np.tile(factor.reshape(-1, 2), 2) if factor.ndim else array * factor
+        # divide by the source extent, then multiply by the target's: 500 / 1000 is exactly what the
+        # benchmarks compute, where 500 * (1 / 1000) differs in the last bit for some integers
+        source_extent = np.asarray(_extent(source, size, model_size))
+        target_extent = np.asarray(_extent(target, size, model_size))
+        out = array / _per_corner(source_extent) * _per_corner(target_extent)
     return out.reshape(4) if single else out
+
+
+def _per_corner(extent: np.ndarray) -> np.ndarray:
+    """A scalar extent as is; ``(N, 2)`` or ``(2,)`` (width, height) extents repeated for both corners."""
+    return np.tile(extent.reshape(-1, 2), 2) if extent.ndim else extent
 
 
 def _corners(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

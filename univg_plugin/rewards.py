@@ -34,7 +34,7 @@ import importlib.metadata
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -43,8 +43,8 @@ import numpy as np
 from .boxes import (
     AnswerPolicy,
     CoordinateSpace,
-    _answers_of,
     answer_boxes,
+    answer_image_index,
     answer_text,
     convert_boxes,
     first_answer_boxes,
@@ -53,7 +53,6 @@ from .boxes import (
     iou,
     iou_matrix,
     parse_boxes,
-    parse_image_index,
 )
 
 __all__ = [
@@ -385,20 +384,13 @@ def _score_format(texts, truth, options):
     return np.fromiter((search(text) is not None for text in texts), np.float64, len(texts))
 
 
-def _predicted_images(texts: list[str], policy: AnswerPolicy) -> list[int | None]:
-    images = [parse_image_index(answer) for answer in _answers_of(texts)]
-    if policy is AnswerPolicy.LENIENT:
-        return [image or parse_image_index(text, last=True) for image, text in zip(images, texts)]
-    return images
-
-
 def _image_correct(texts, kwargs, options) -> np.ndarray:
     """1.0 when the answer names the target image, 0.0 when not, NaN when the row names no target."""
     count = len(texts)
     targets = _column(kwargs, "target_image", count)
     if targets is None:
         return np.full(count, np.nan)
-    predicted = _predicted_images(texts, options.policy)
+    predicted = [answer_image_index(text, options.policy) for text in texts]
     return np.array(
         [np.nan if not target else float(guess == int(target)) for guess, target in zip(predicted, targets)]
     )
@@ -488,7 +480,7 @@ class RewardSpec:
                     built.append(_Truth(solution, kwargs, len(texts), config))
                 return built[0]
 
-            scores = score(texts, truth, config, kwargs) if needs_columns else score(texts, truth, config)
+            scores = np.asarray(score(texts, truth, config, kwargs) if needs_columns else score(texts, truth, config))
             if np.isnan(scores).any():
                 return [None if value != value else value for value in scores.tolist()]
             return scores.tolist()
@@ -723,11 +715,6 @@ def load(names: Sequence[str], options: dict[str, dict[str, Any]] | None = None,
         get(name, **{**{k: v for k, v in shared.items() if k in takes[name]}, **options.get(name, {})})
         for name in names
     ]
-
-
-def option_names() -> tuple[str, ...]:
-    """Every field of :class:`RewardOptions`."""
-    return tuple(f.name for f in fields(RewardOptions))
 
 
 # Ready-made default rewards, importable directly: ``from univg_plugin.rewards import iou_reward``.

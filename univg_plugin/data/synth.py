@@ -92,19 +92,28 @@ class Shape:
 
 @dataclass
 class Scene:
-    """The objects of one image (drawn later, on a background chosen per image)."""
+    """The objects of one image (drawn later, on a background chosen per image).
+
+    ``coordinate_background``: draw a two-axis colour gradient (red grows left to right, green top to
+    bottom) instead of a random background, so every pixel's colour tells where it is.
+    """
 
     width: int
     height: int
     objects: list[Shape]
+    coordinate_background: bool = False
 
 
 class _Sampler:
-    """Random choices of one sample (a ``random.Random`` seeded by the global seed and the sample index)."""
+    """Random choices of one sample (a ``random.Random`` seeded by the global seed and the sample index).
 
-    def __init__(self, seed: int, index: int, width: int, height: int, level: Level):
+    With ``grid``, objects sit in the cells of a ``grid x grid`` lattice (one object per cell, inset by
+    a small margin) instead of anywhere, and scenes get the coordinate background.
+    """
+
+    def __init__(self, seed: int, index: int, width: int, height: int, level: Level, grid: int | None = None):
         self.rng = random.Random(f"univg-synth:{seed}:{index}")
-        self.width, self.height, self.level = width, height, level
+        self.width, self.height, self.level, self.grid = width, height, level, grid
 
     def identity(self, avoid: Sequence[tuple[str, str]] = (), like: tuple[str, str] | None = None) -> tuple[str, str]:
         """A (colour, shape) not in ``avoid``; with ``like``, one sharing its colour or its shape."""
@@ -121,6 +130,8 @@ class _Sampler:
 
     def place(self, scene: Scene, color: str, shape: str, side: int | None = None) -> Shape | None:
         """Put an object where it overlaps nothing (None when there is no room)."""
+        if self.grid:
+            return self._place_in_cell(scene, color, shape)
         side = min(side or self.side(), min(self.width, self.height) - 4)
         while side >= 6:  # crowded: shrink the object a little and try again
             for _ in range(100):
@@ -134,8 +145,22 @@ class _Sampler:
             side = int(side * 0.8)
         return None
 
+    def _place_in_cell(self, scene: Scene, color: str, shape: str) -> Shape | None:
+        cell_w, cell_h = self.width // self.grid, self.height // self.grid
+        margin = max(2, min(cell_w, cell_h) // 8)
+        cells = [(row, column) for row in range(self.grid) for column in range(self.grid)]
+        self.rng.shuffle(cells)
+        for row, column in cells:
+            x, y = column * cell_w + margin, row * cell_h + margin
+            box = (x, y, x + min(cell_w, cell_h) - 2 * margin, y + min(cell_w, cell_h) - 2 * margin)
+            if all(_apart(box, other.box, gap=0) for other in scene.objects):
+                placed = Shape(color, shape, box)
+                scene.objects.append(placed)
+                return placed
+        return None
+
     def scene(self) -> Scene:
-        return Scene(self.width, self.height, [])
+        return Scene(self.width, self.height, [], coordinate_background=self.grid is not None)
 
     def distractor_count(self) -> int:
         return self.rng.randint(*self.level.distractors)
@@ -224,9 +249,21 @@ def _background(rng: random.Random, width: int, height: int) -> Image.Image:
     return tiny.resize((width, height), Image.Resampling.NEAREST)
 
 
+def _coordinate_background(width: int, height: int) -> Image.Image:
+    """Red grows from left to right, green from top to bottom, blue is constant."""
+    red = Image.linear_gradient("L").transpose(Image.Transpose.ROTATE_90).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    green = Image.linear_gradient("L")
+    to_range = [70 + value * 120 // 255 for value in range(256)]
+    red, green = (band.resize((width, height)).point(to_range) for band in (red, green))
+    return Image.merge("RGB", (red, green, Image.new("L", (width, height), 128)))
+
+
 def draw(scene: Scene, rng: random.Random) -> Image.Image:
-    """Draw a scene on a background chosen by ``rng``."""
-    image = _background(rng, scene.width, scene.height)
+    """Draw a scene on a background chosen by ``rng`` (or the coordinate background)."""
+    if scene.coordinate_background:
+        image = _coordinate_background(scene.width, scene.height)
+    else:
+        image = _background(rng, scene.width, scene.height)
     draw = ImageDraw.Draw(image)
     for item in scene.objects:
         fill = COLORS[item.color]
@@ -471,6 +508,7 @@ def make_sample(
     difficulty: str,
     image_size: tuple[int, int],
     image_dir: str = "images",
+    grid: int | None = None,
 ) -> tuple[GroundingSample, list[Image.Image]]:
     """One synthetic sample and its images (not saved), deterministic for ``(seed, index, task, difficulty)``.
 
@@ -481,9 +519,11 @@ def make_sample(
         difficulty: One of :data:`DIFFICULTIES`.
         image_size: ``(width, height)`` of every image.
         image_dir: Directory of the images, relative to the dataset file.
+        grid: Place objects in the cells of a ``grid x grid`` lattice, on the coordinate background
+            (see :func:`generate`).
     """
     width, height = image_size
-    sampler = _Sampler(seed, index, width, height, LEVELS[difficulty])
+    sampler = _Sampler(seed, index, width, height, LEVELS[difficulty], grid)
     made = _BUILDERS[task](sampler)
     images = [item if isinstance(item, Image.Image) else draw(item, sampler.rng) for item in made.images]
     sample_id = f"synth-{seed}-{index:06d}"
@@ -514,6 +554,7 @@ def generate(
     difficulties: Mapping[str, float] | Sequence[str] | None = None,
     file_name: str = "data.jsonl",
     progress: bool | None = False,
+    grid: int | None = None,
 ) -> Path:
     """Write ``n`` synthetic samples: PNG images under ``out_dir/images`` and a univg jsonl.
 
@@ -530,6 +571,11 @@ def generate(
         difficulties: Difficulty names or ``{difficulty: weight}``; default all three equally.
         file_name: Name of the jsonl file.
         progress: Show a progress bar (None: only on a terminal).
+        grid: Put every object in a cell of a ``grid x grid`` lattice, on a background whose colour
+            encodes the position (red left to right, green top to bottom). Meant for tiny models trained
+            from scratch: with cells of 28 pixels one cell is one Qwen-VL vision token, and the colour
+            gives that token's position, which a Qwen-VL vision tower (rotary positions only) cannot
+            otherwise tell a freshly initialised language model. The ``region`` task is not grid-aligned.
 
     Returns:
         The path of the jsonl file.
@@ -537,6 +583,8 @@ def generate(
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
     if min(size) < 64:
         raise ValueError(f"image_size must be at least 64 pixels per side, got {size}")
+    if grid is not None and not 2 <= grid <= min(size) // 8:
+        raise ValueError(f"grid must be between 2 and {min(size) // 8} for {size} images, got {grid}")
     task_weights = _weights(tasks, TASKS, "task(s)")
     level_weights = _weights(difficulties, DIFFICULTIES, "difficulty(ies)")
     out_dir = Path(out_dir)
@@ -547,7 +595,7 @@ def generate(
         for index in tqdm(range(n), desc="synth", unit=" samples", disable=None if progress is None else not progress):
             task = _pick(task_weights, (offset + index * 0.6180339887498949) % 1.0)
             level = _pick(level_weights, (offset + index * 0.7548776662466927) % 1.0)
-            sample, images = make_sample(index, seed, task, level, size)
+            sample, images = make_sample(index, seed, task, level, size, grid=grid)
             for relative, image in zip(sample.images, images):
                 image.save(out_dir / relative, compress_level=1)
             writer.write(sample.model_dump_json())

@@ -16,7 +16,7 @@ Example:
 from .generate import GenerationResult, generate_predictions
 from .metrics import POLICIES, PROTOCOLS, REASONS, THRESHOLDS, GroupMetrics, Protocol, protocol_for
 from .paper import PAPER_TABLES, PaperTable, paper_table
-from .predictions import Prediction, read_predictions
+from .predictions import PredictionSet, read_predictions
 from .report import EvalReport, SampleResults
 from .score import detect_format, load_benchmark, score
 
@@ -30,7 +30,7 @@ __all__ = [
     "GenerationResult",
     "GroupMetrics",
     "PaperTable",
-    "Prediction",
+    "PredictionSet",
     "Protocol",
     "SampleResults",
     "detect_format",

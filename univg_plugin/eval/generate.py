@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ..boxes import input_size_from_grid
 from ..data import GroundingSample, prompt_messages
+from ..data.formats import _disabled
 from ..data.media import resolve
 from ..qwen_vl import VISION_PLACEHOLDER_TOKENS
 from .predictions import PredictionWriter, completed_ids
@@ -107,7 +108,10 @@ class _Transformers:
         tokenizer.padding_side = "left"
         device = options["device"] or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = options["dtype"] or (torch.bfloat16 if str(device).startswith("cuda") else torch.float32)
-        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        if isinstance(dtype, str):
+            if not isinstance(getattr(torch, dtype, None), torch.dtype):
+                raise ValueError(f"unknown torch dtype {dtype!r} (e.g. bfloat16, float16, float32)")
+            dtype = getattr(torch, dtype)
         self.model = AutoModelForImageTextToText.from_pretrained(model_path, dtype=dtype).to(device).eval()
         self.device = device
         vocab = tokenizer.get_vocab()
@@ -278,9 +282,7 @@ def generate_predictions(
     tokens, start = 0, time.perf_counter()
     with (
         PredictionWriter(out_path) as writer,
-        tqdm(
-            total=len(todo), desc="generate", unit=" samples", disable=None if progress is None else not progress
-        ) as bar,
+        tqdm(total=len(todo), desc="generate", unit=" samples", disable=_disabled(progress)) as bar,
     ):
         for first in range(0, len(todo), batch_size):
             rows = generator(todo[first : first + batch_size])

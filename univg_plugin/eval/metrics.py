@@ -15,33 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import repeat
 
 import numpy as np
 
-from ..boxes import (
-    AnswerPolicy,
-    CoordinateSpace,
-    _answers_of,
-    first_answer_boxes,
-    iou,
-    parse_boxes,
-    parse_image_index,
-)
+from ..boxes import AnswerPolicy, CoordinateSpace, answer_image_index, first_answer_boxes, iou
 
 #: IoU thresholds of the accuracies (a prediction hits at ``t`` when ``IoU >= t``).
 THRESHOLDS: tuple[float, ...] = (0.3, 0.5, 0.7)
-#: Where a prediction's box is read: the two :class:`~univg_plugin.boxes.AnswerPolicy` values, and
-#: ``first``, the first box anywhere in the output (MIG-Bench's and the zero-shot sets' scripts).
-POLICIES: tuple[str, ...] = ("strict", "lenient", "first")
+#: Where a prediction's box is read: the :class:`~univg_plugin.boxes.AnswerPolicy` values (``first``
+#: is what MIG-Bench's and the zero-shot sets' scripts read).
+POLICIES: tuple[str, ...] = tuple(policy.value for policy in AnswerPolicy)
 #: Failure reason of a sample by code (0: scored normally).
 REASONS: tuple[str | None, ...] = (None, "missing", "no_box", "invalid_box")
 OK, MISSING, NO_BOX, INVALID = range(4)
-
-# Facts of the project parser (pinned by tests/test_eval_metrics.py against boxes.py): every box starts
-# with one of these; every image mention holds one of these words and spans no sentence end.
-_BOX_OPENERS = ("(", "[", "<box>")
-_IMAGE_WORDS = ("image", "picture", "img", "frame")
 
 
 @dataclass(frozen=True)
@@ -70,7 +56,7 @@ PROTOCOLS: dict[str, Protocol] = {
         "first",
         None,
         0.0,
-        "thunlp/Migician eval/utils.py (extract_bbox, calculate_iou) and AMAP-ML/UniVG-R1 eval/MIG_bench",
+        "Migician eval/utils.py (extract_bbox, calculate_iou) and AMAP-ML/UniVG-R1 eval/MIG_bench/",
     ),
     "zero_shot": Protocol(
         "zero_shot",
@@ -117,21 +103,7 @@ def extract_boxes(texts: Sequence[str], policy: str) -> np.ndarray:
         >>> extract_boxes(["<think>(1,2),(3,4)</think><answer>(5,6),(7,8)</answer>"], "strict").tolist()
         [[5.0, 6.0, 7.0, 8.0]]
     """
-    if check_policy(policy) != "first":
-        return first_answer_boxes(texts, AnswerPolicy(policy))
-    # Each text from its first "(", "[" or "<box>" (where every box syntax starts) as an answer block:
-    # the batch parser then reads it by its fast path or one regex search from there.
-    tails: list[str | None] = []
-    for text in texts:
-        starts = [p for p in map(text.find, _BOX_OPENERS) if p >= 0] if isinstance(text, str) else None
-        tails.append(f"<answer>{text[min(starts) :]}</answer>" if starts else None)
-    boxes = first_answer_boxes(tails)
-    for index in np.flatnonzero(np.isnan(boxes).any(axis=1)).tolist():
-        if tails[index] is not None and "</answer>" in texts[index]:  # it ended the block early
-            found = parse_boxes(texts[index])
-            if len(found):
-                boxes[index] = found[0]
-    return boxes
+    return first_answer_boxes(texts, AnswerPolicy(check_policy(policy)))
 
 
 def benchmark_iou(truth: np.ndarray, predicted: np.ndarray, epsilon: float = 0.0) -> np.ndarray:
@@ -188,36 +160,6 @@ def failure_reasons(predicted: np.ndarray, present: np.ndarray, overlap: np.ndar
     return reasons
 
 
-def named_last(text: str) -> int | None:
-    """``parse_image_index(text, last=True)``, reading only the sentence around each image word.
-
-    Every mention the parser reads holds an image word and spans no ``.`` or ``>``: the sentence
-    holding the last image word is read first, then the one holding the previous word, and so on.
-    Non-ASCII text (whose case folding is wider) is read whole.
-
-    Example:
-        >>> named_last("Image 1 is blue. So the target is in the second image.</think>")
-        2
-    """
-    if not isinstance(text, str):
-        return None
-    if not text.isascii():
-        return parse_image_index(text, last=True)
-    lowered = text.lower()
-    end = len(text)
-    while end > 0:
-        word = max(map(lowered.rfind, _IMAGE_WORDS, repeat(0), repeat(end)))
-        if word < 0:
-            return None
-        start = max(text.rfind(".", 0, word), text.rfind(">", 0, word)) + 1
-        stops = [p for p in (text.find(".", word, end), text.find(">", word, end)) if p >= 0]
-        index = parse_image_index(text[start : min(stops, default=end)], last=True)
-        if index is not None:
-            return index
-        end = start - 1
-    return None
-
-
 def predicted_images(texts: Sequence[str]) -> np.ndarray:
     """The 1-based image each output names (0: none): the first one named in its answer block, else
     the one it names last (reasoning ends with its conclusion).
@@ -226,13 +168,8 @@ def predicted_images(texts: Sequence[str]) -> np.ndarray:
         >>> predicted_images(["image 1 and image 2 differ, so the target is in image 2", "<answer>image 3</answer>"])
         array([2, 3])
     """
-    found = []
-    for text, answer in zip(texts, _answers_of(texts)):
-        named = None
-        if answer and (not answer.isascii() or any(word in answer.lower() for word in _IMAGE_WORDS)):
-            named = parse_image_index(answer)
-        found.append(named or named_last(text) or 0)
-    return np.asarray(found, dtype=np.int64)
+    named = [answer_image_index(text, AnswerPolicy.LENIENT) for text in texts]
+    return np.asarray([index or 0 for index in named], dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .report import EvalReport
+from .report import PAPER_MODEL, EvalReport
 
 _SERIES = (("acc30", "Acc@0.3"), ("acc50", "Acc@0.5"), ("acc70", "Acc@0.7"))
 
@@ -40,7 +38,7 @@ def bar_chart(report: EvalReport, path: str | os.PathLike, compare: bool = False
     marked = [(i, paper[name]) for i, name in enumerate(names) if name in paper]
     if marked:
         positions, values = zip(*marked)
-        axes.scatter(positions, values, marker="D", color="black", zorder=3, label="paper Acc@0.5")
+        axes.scatter(positions, values, marker="D", color="black", zorder=3, label=f"paper Acc@0.5 ({PAPER_MODEL})")
     axes.set_xticks(x, names, rotation=30, ha="right")
     axes.set_ylim(0, 100)
     axes.set_ylabel("accuracy (%)")

@@ -8,7 +8,7 @@ Example:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "predictions.jsonl"
     >>> _ = path.write_text('{"id": "a", "output": "<answer>(1,2),(3,4)</answer>"}\\n')
-    >>> read_predictions(path)["a"].output
+    >>> read_predictions(path).outputs["a"]
     '<answer>(1,2),(3,4)</answer>'
 """
 
@@ -17,61 +17,70 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..data.errors import DataError, Issue
 
-PredictionsLike = Mapping[str, Any] | Iterable[Mapping[str, Any]] | str | os.PathLike
+Sizes = tuple[tuple[int, int], ...]
 
 
-class Prediction(NamedTuple):
-    """One model output.
+@dataclass(frozen=True)
+class PredictionSet:
+    """Predictions by sample id, as columns.
 
     Attributes:
-        output: The raw generated text.
-        input_sizes: Model-input ``(width, height)`` of each image, when known.
-        where: ``path:LINE`` it was read from (for error messages), or None.
+        outputs: Sample id -> raw output.
+        input_sizes: Sample id -> model-input ``(width, height)`` of each image, where recorded.
+        where: Sample id -> where it was read (``path:LINE``), for error messages.
     """
 
-    output: str
-    input_sizes: tuple[tuple[int, int], ...] | None = None
-    where: str | None = None
+    outputs: dict[str, str]
+    input_sizes: dict[str, Sizes] = field(default_factory=dict)
+    where: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.outputs)
 
 
-def _prediction(row: Any, where: str) -> tuple[str, Prediction]:
-    """``(id, prediction)`` of one row, or a located :class:`DataError`."""
+PredictionsLike = PredictionSet | Mapping[str, Any] | Iterable[Mapping[str, Any]] | str | os.PathLike
+
+
+def _fields(row: Any, where: str) -> tuple[str, str, Sizes | None]:
+    """``(id, output, input sizes)`` of one row, or a located :class:`DataError`."""
     if not isinstance(row, Mapping):
         raise DataError(where, [Issue("row", f"expected a JSON object, got {type(row).__name__}")])
     issues = []
     identity = row.get("id")
     if isinstance(identity, bool) or not isinstance(identity, str | int) or identity == "":
-        issues.append(
-            Issue("id", "is missing" if identity is None else f"must be a string or an integer: {identity!r}")
-        )
+        problem = "is missing" if identity is None else f"must be a string or an integer: {identity!r}"
+        issues.append(Issue("id", problem))
     output = row.get("output")
     if not isinstance(output, str):
         issues.append(Issue("output", "is missing" if output is None else f"must be a string, got {output!r}"))
     sizes = row.get("input_sizes")
     if sizes is not None and not (
-        isinstance(sizes, list) and all(isinstance(size, list) and len(size) == 2 for size in sizes)
+        isinstance(sizes, list | tuple) and all(isinstance(size, list | tuple) and len(size) == 2 for size in sizes)
     ):
         issues.append(Issue("input_sizes", f"must be a list of [width, height], got {sizes!r}"))
     if issues:
         raise DataError(where, issues)
-    sizes = None if sizes is None else tuple((int(w), int(h)) for w, h in sizes)
-    return str(identity), Prediction(output, sizes, where)
+    return str(identity), output, None if sizes is None else tuple((int(w), int(h)) for w, h in sizes)
 
 
-def _collect(rows: Iterable[tuple[str, Any]]) -> dict[str, Prediction]:
-    predictions: dict[str, Prediction] = {}
+def _collect(rows: Iterable[tuple[str, Any]]) -> PredictionSet:
+    collected = PredictionSet({})
+    outputs, places = collected.outputs, collected.where
     for where, row in rows:
-        identity, prediction = _prediction(row, where)
-        if identity in predictions:
-            first = predictions[identity].where
-            raise DataError(where, [Issue("id", f"{identity!r} is predicted twice (first at {first})")])
-        predictions[identity] = prediction
-    return predictions
+        identity, output, sizes = _fields(row, where)
+        if identity in outputs:
+            raise DataError(where, [Issue("id", f"{identity!r} is predicted twice (first at {places[identity]})")])
+        outputs[identity] = output
+        places[identity] = where
+        if sizes:
+            collected.input_sizes[identity] = sizes
+    return collected
 
 
 def _lines(path: Path) -> Iterable[tuple[str, Any]]:
@@ -86,8 +95,8 @@ def _lines(path: Path) -> Iterable[tuple[str, Any]]:
                 raise DataError(where, [Issue("row", f"invalid JSON: {error}")]) from None
 
 
-def read_predictions(path: str | os.PathLike) -> dict[str, Prediction]:
-    """The predictions of a jsonl file by sample id.
+def read_predictions(path: str | os.PathLike) -> PredictionSet:
+    """The predictions of a jsonl file.
 
     Raises:
         DataError: naming ``path:LINE`` and the field, for invalid JSON, a missing id or output, or an
@@ -97,25 +106,25 @@ def read_predictions(path: str | os.PathLike) -> dict[str, Prediction]:
     return _collect(_lines(Path(path)))
 
 
-def as_predictions(predictions: PredictionsLike) -> dict[str, Prediction]:
-    """Predictions from a jsonl path, a mapping ``id -> output`` (or ``id -> row`` or ``id -> Prediction``),
-    or an iterable of rows.
+def as_predictions(predictions: PredictionsLike) -> PredictionSet:
+    """Predictions from a jsonl path, a mapping ``id -> output`` (or ``id -> row``), an iterable of rows,
+    or a :class:`PredictionSet`.
 
     Example:
-        >>> as_predictions({"a": "(1,2),(3,4)"})["a"].output
+        >>> as_predictions({"a": "(1,2),(3,4)"}).outputs["a"]
         '(1,2),(3,4)'
     """
+    if isinstance(predictions, PredictionSet):
+        return predictions
     if isinstance(predictions, str | os.PathLike):
         return read_predictions(predictions)
     if isinstance(predictions, Mapping):
-        if all(isinstance(value, str | Prediction) for value in predictions.values()):
-            return {
-                str(key): Prediction(value) if isinstance(value, str) else value for key, value in predictions.items()
-            }
+        if all(type(value) is str for value in predictions.values()):  # the common case, kept cheap
+            return PredictionSet({str(key): value for key, value in predictions.items()})
         rows = (
             (
                 f"predictions[{key!r}]",
-                {"id": key, **value} if isinstance(value, Mapping) else {"id": key, "output": value},
+                {**value, "id": key} if isinstance(value, Mapping) else {"id": key, "output": value},
             )
             for key, value in predictions.items()
         )
@@ -142,7 +151,7 @@ def completed_ids(path: str | os.PathLike) -> set[str]:
         else:
             with open(path, "ab") as stream:
                 stream.write(b"\n")
-    return set(read_predictions(path))
+    return set(read_predictions(path).outputs)
 
 
 class PredictionWriter:

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..boxes import CoordinateSpace, convert_boxes, smart_resize
+from ..boxes import CoordinateSpace, convert_boxes, parse_image_index, smart_resize
 from ..data import DataError, GroundingSample, Issue, read
+from ..data.formats import _disabled
 from ..data.jsonio import iter_rows
 from ..data.media import image_size, resolve
 from .metrics import (
@@ -27,11 +28,10 @@ from .metrics import (
     check_policy,
     extract_boxes,
     failure_reasons,
-    named_last,
     predicted_images,
     protocol_for,
 )
-from .predictions import Prediction, PredictionsLike, as_predictions
+from .predictions import PredictionSet, PredictionsLike, as_predictions
 from .report import EvalReport, SampleResults
 
 logger = logging.getLogger("univg_plugin")
@@ -103,13 +103,13 @@ class _Sizes:
     def __init__(
         self,
         samples: Sequence[GroundingSample],
-        predictions: Sequence[Prediction | None],
+        input_sizes: dict[str, tuple[tuple[int, int], ...]],
         media_root: str | os.PathLike | None,
         min_pixels: int,
         max_pixels: int,
         progress: bool | None,
     ):
-        self.samples, self.predictions, self.media_root = samples, predictions, media_root
+        self.samples, self.input_sizes, self.media_root = samples, input_sizes, media_root
         self.min_pixels, self.max_pixels, self.progress = min_pixels, max_pixels, progress
 
     def target(self, sample: GroundingSample) -> int:
@@ -127,7 +127,8 @@ class _Sizes:
     def image(self, rows: np.ndarray, why: str) -> np.ndarray:
         """``(len(rows), 2)`` original ``(width, height)`` of the target images."""
         out = np.empty((len(rows), 2))
-        for k, row in enumerate(tqdm(rows.tolist(), desc="image sizes", unit=" samples", disable=not self.progress)):
+        bar = tqdm(rows.tolist(), desc="image sizes", unit=" samples", disable=_disabled(self.progress))
+        for k, row in enumerate(bar):
             sample = self.samples[row]
             index = self.target(sample)
             if sample.image_sizes is not None:
@@ -149,10 +150,10 @@ class _Sizes:
         """``(len(rows), 2)`` model-input ``(width, height)``: from the predictions, else ``smart_resize``."""
         out = np.full((len(rows), 2), np.nan)
         for k, row in enumerate(rows.tolist()):
-            prediction = self.predictions[row]
-            index = self.target(self.samples[row])
-            if prediction is not None and prediction.input_sizes and len(prediction.input_sizes) >= index:
-                out[k] = prediction.input_sizes[index - 1]
+            sample = self.samples[row]
+            index, recorded = self.target(sample), self.input_sizes.get(sample.id, ())
+            if len(recorded) >= index:
+                out[k] = recorded[index - 1]
         unknown = np.isnan(out[:, 0])
         if unknown.any():
             size = self.image(rows[unknown], why)
@@ -160,18 +161,62 @@ class _Sizes:
             out[unknown] = np.stack([width, height], axis=1)
         return out
 
-    def convert(self, boxes: np.ndarray, sources: np.ndarray, targets: np.ndarray, what: str) -> np.ndarray:
-        """Boxes converted row by row from ``sources[i]`` to ``targets[i]`` (arrays of space values)."""
+    def convert(self, boxes: np.ndarray, rows: np.ndarray, sources: np.ndarray, targets: np.ndarray, what: str):
+        """``boxes`` (of the samples ``rows``) converted from ``sources[i]`` to ``targets[i]`` (space values)."""
         out = boxes.copy()
         for source, target in {(s, t) for s, t in zip(sources.tolist(), targets.tolist()) if s != t}:
-            rows = np.flatnonzero((sources == source) & (targets == target))
+            mine = np.flatnonzero((sources == source) & (targets == target))
             source_space, target_space = CoordinateSpace(source), CoordinateSpace(target)
             involved = {source_space, target_space}
             why = f"convert {what} from {source} to {target}"
-            inputs = self.model_input(rows, why) if CoordinateSpace.ABS_INPUT in involved else None
-            sizes = self.image(rows, why) if CoordinateSpace.ABS_IMAGE in involved else None
-            out[rows] = convert_boxes(boxes[rows], source_space, target_space, image_size=sizes, input_size=inputs)
+            inputs = self.model_input(rows[mine], why) if CoordinateSpace.ABS_INPUT in involved else None
+            sizes = self.image(rows[mine], why) if CoordinateSpace.ABS_IMAGE in involved else None
+            out[mine] = convert_boxes(boxes[mine], source_space, target_space, image_size=sizes, input_size=inputs)
         return out
+
+
+def _check_ids(samples: Sequence[GroundingSample], ids: list[str], found: PredictionSet, unknown_ids: str) -> None:
+    """Sample ids must be unique; prediction ids must be sample ids (unless ``unknown_ids="ignore"``)."""
+    index = dict(zip(ids, range(len(ids))))
+    if len(index) != len(ids):
+        seen: dict[str, GroundingSample] = {}
+        for sample in samples:
+            if sample.id in seen:
+                raise ValueError(
+                    f"{sample.where}: sample id {sample.id!r} is used twice (first at {seen[sample.id].where})"
+                )
+            seen[sample.id] = sample
+    unknown = [identity for identity in found.outputs if identity not in index]
+    if unknown and unknown_ids == "raise":
+        shown = ", ".join(f"{identity!r} ({found.where.get(identity, 'given')})" for identity in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(
+            f"{len(unknown)} prediction id(s) are not in the benchmark: {shown}{more}; is it the right benchmark "
+            "file? (unknown_ids='ignore' / --ignore-unknown-ids skips them)"
+        )
+    if unknown:
+        logger.warning("ignored %d prediction(s) whose id is not in the benchmark", len(unknown))
+
+
+def _target_images(
+    samples: Sequence[GroundingSample], outputs: Sequence[str | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(target image, image the output names, 1/0 hit or NaN)`` per sample.
+
+    Scored on the multi-image samples whose question does not name the target image: a target the
+    question names needs no finding.
+    """
+    targets = np.array([sample.target_image or 0 for sample in samples])
+    scored = (targets > 0) & np.array([len(sample.images) > 1 for sample in samples])
+    named_in_question: dict[str, int | None] = {}  # questions repeat (templates)
+    for i in np.flatnonzero(scored).tolist():
+        question = samples[i].question
+        if question not in named_in_question:
+            named_in_question[question] = parse_image_index(question, last=True)
+        scored[i] = named_in_question[question] != targets[i]
+    named = np.zeros(len(samples), dtype=np.int64)
+    named[scored] = predicted_images([outputs[i] for i in np.flatnonzero(scored).tolist()])
+    return targets, named, np.where(scored, (named == targets).astype(np.float64), np.nan)
 
 
 def score(
@@ -191,8 +236,8 @@ def score(
     """Score predictions against samples with the benchmark's metric.
 
     Args:
-        predictions: A predictions jsonl path, a mapping ``id -> output text`` (or ``id -> row`` /
-            :class:`~.predictions.Prediction`), or an iterable of ``{"id", "output"}`` rows.
+        predictions: A predictions jsonl path, a mapping ``id -> output text`` (or ``id -> row``), an
+            iterable of ``{"id", "output"}`` rows, or a :class:`~.predictions.PredictionSet`.
         samples: The benchmark (:class:`~univg_plugin.data.GroundingSample`), e.g. from :func:`load_benchmark`.
         benchmark: Its layout (a dataset format name): picks the protocol (:data:`~.metrics.PROTOCOLS`) and
             the paper's table; ``mig_bench``, ``zero_shot``, or any other (``univg`` ...) for the default.
@@ -233,26 +278,10 @@ def score(
     found = as_predictions(predictions)
     if not found:
         raise ValueError("there are no predictions to score")
-    index: dict[str, int] = {}
-    for row, sample in enumerate(samples):
-        if sample.id in index:
-            raise ValueError(
-                f"{sample.where}: sample id {sample.id!r} is used twice (first at {samples[index[sample.id]].where})"
-            )
-        index[sample.id] = row
-    unknown = [identity for identity in found if identity not in index]
-    if unknown and unknown_ids == "raise":
-        shown = ", ".join(f"{identity!r} ({found[identity].where or 'given'})" for identity in unknown[:5])
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise ValueError(
-            f"{len(unknown)} prediction id(s) are not in the benchmark: {shown}{more}; is it the right benchmark "
-            "file? (unknown_ids='ignore' / --ignore-unknown-ids skips them)"
-        )
-    if unknown:
-        logger.warning("ignored %d prediction(s) whose id is not in the benchmark", len(unknown))
-    rows = [found.get(sample.id) for sample in samples]
-    outputs = [None if prediction is None else prediction.output for prediction in rows]
-    present = np.array([prediction is not None for prediction in rows])
+    ids = [sample.id for sample in samples]
+    _check_ids(samples, ids, found, unknown_ids)
+    outputs = list(map(found.outputs.get, ids))
+    present = np.array([output is not None for output in outputs])
     missing = int((~present).sum())
     if missing:
         logger.warning("%d of %d sample(s) have no prediction: scored as failures", missing, len(samples))
@@ -263,7 +292,7 @@ def score(
     iou_spaces = truth_spaces if protocol.iou_space is None else np.full(len(samples), protocol.iou_space.value)
     sizes = _Sizes(
         samples,
-        rows,
+        found.input_sizes,
         media_root,
         DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels,
         DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels,
@@ -272,23 +301,19 @@ def score(
     has_box = ~np.isnan(boxes).any(axis=1)
     predicted = boxes.copy()
     model_spaces = np.full(len(samples), model_space.value)
-    predicted[has_box] = sizes.convert(boxes[has_box], model_spaces[has_box], iou_spaces[has_box], "predictions")
+    found_rows = np.flatnonzero(has_box)
+    predicted[found_rows] = sizes.convert(
+        boxes[found_rows], found_rows, model_spaces[found_rows], iou_spaces[found_rows], "predictions"
+    )
     overlap = benchmark_iou(
-        sizes.convert(truth, truth_spaces, iou_spaces, "the ground truth"), predicted, protocol.epsilon
+        sizes.convert(truth, np.arange(len(samples)), truth_spaces, iou_spaces, "the ground truth"),
+        predicted,
+        protocol.epsilon,
     )
 
-    targets = np.array([sample.target_image or 0 for sample in samples])
-    scored = (targets > 0) & np.array([len(sample.images) > 1 for sample in samples])
-    named: dict[str, int | None] = {}  # questions repeat (templates)
-    for i in np.flatnonzero(scored).tolist():  # a target the question names needs no finding
-        question = samples[i].question
-        if question not in named:
-            named[question] = named_last(question)
-        scored[i] = named[question] != targets[i]
-    named = np.zeros(len(samples), dtype=np.int64)
-    named[scored] = predicted_images([outputs[i] for i in np.flatnonzero(scored).tolist()])
+    targets, named, target_hit = _target_images(samples, outputs)
     results = SampleResults(
-        ids=[sample.id for sample in samples],
+        ids=ids,
         tasks=[sample.task for sample in samples],
         metas=[sample.meta for sample in samples],
         iou=overlap,
@@ -297,8 +322,9 @@ def score(
         truth=truth,
         predicted_image=named,
         target_image=targets,
-        target_hit=np.where(scored, (named == targets).astype(np.float64), np.nan),
+        target_hit=target_hit,
     )
+    unknown = len(found) - int(present.sum())
     settings = {
         "benchmark": benchmark,
         "protocol": protocol.name,
@@ -312,7 +338,7 @@ def score(
         "samples": len(samples),
         "predictions": len(found),
         "missing": missing,
-        "ignored_unknown_ids": len(unknown),
+        "ignored_unknown_ids": unknown,
         "media_root": None if media_root is None else str(Path(media_root)),
     }
     return EvalReport(results, benchmark=benchmark, settings=settings, group_by=group_by)

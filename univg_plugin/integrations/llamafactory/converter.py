@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from llamafactory.data import converter as llamafactory_converter
 from pydantic import ValidationError
 
 from ...data import DataError, GroundingSample, paper_answer, prompt_text
 from ...data.errors import issues_of
-from llamafactory.data import converter as llamafactory_converter
 
 
 def _without_nulls(value: Any) -> Any:
