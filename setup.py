@@ -1,4 +1,4 @@
-"""Installs ``univg_plugin_hook.pth`` into site-packages, for regular and editable installs.
+"""Installs ``univg_plugin_hook.pth`` into site-packages (regular and editable installs), and ships ``recipes/``.
 
 The .pth file runs one line at interpreter start: it puts a post-import hook on ``sys.meta_path`` that
 patches LLaMA-Factory when (and only when) LLaMA-Factory is imported. Everything else is declared in
@@ -17,14 +17,21 @@ SOURCE = Path("univg_plugin", "integrations", "llamafactory", PTH)
 
 
 class BuildPyWithPth(build_py):
-    """Regular wheels: put the .pth at the wheel root (= site-packages)."""
+    """Regular wheels: put the .pth at the wheel root (= site-packages) and the recipes in the package.
+
+    (A source checkout or an editable install finds ``recipes/`` beside the package instead.)
+    """
 
     def run(self):
         super().run()
         self.copy_file(str(SOURCE), str(Path(self.build_lib, PTH)))
+        self.copy_tree("recipes", str(Path(self.build_lib, "univg_plugin", "recipes")))
 
     def get_outputs(self, include_bytecode=True):
-        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib, PTH))]
+        recipes = [
+            str(Path(self.build_lib, "univg_plugin", path)) for path in Path().glob("recipes/**/*") if path.is_file()
+        ]
+        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib, PTH)), *recipes]
 
 
 class EditableWheelWithPth(editable_wheel):

@@ -99,16 +99,17 @@ class DifficultyAwareGRPOTrainer(GRPOTrainer):
             self._suppress_vision_tokens()
 
     def _find_accuracy_reward(self) -> int | None:
+        """The accuracy reward's column (also with ``none``, for the logged mIoU); None if absent and unneeded."""
+        name = self.difficulty["difficulty_accuracy_reward"]
+        if name in self.reward_func_names:
+            return self.reward_func_names.index(name)
         if self.difficulty["difficulty_weighting"] == "none":
             return None
-        name = self.difficulty["difficulty_accuracy_reward"]
-        if name not in self.reward_func_names:
-            raise ValueError(
-                f"difficulty_accuracy_reward={name!r} is not one of the trainer's reward functions "
-                f"({', '.join(self.reward_func_names)}); set it to the reward whose group mean is the mIoU, "
-                "or difficulty_weighting='none'"
-            )
-        return self.reward_func_names.index(name)
+        raise ValueError(
+            f"difficulty_accuracy_reward={name!r} is not one of the trainer's reward functions "
+            f"({', '.join(self.reward_func_names)}); set it to the reward whose group mean is the mIoU, "
+            "or difficulty_weighting='none'"
+        )
 
     def _suppress_vision_tokens(self) -> None:
         tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)

@@ -10,6 +10,7 @@ import click
 
 from .. import __version__
 from .data import data
+from .demo import demo
 from .doctor import doctor
 from .eval import eval_group
 from .rewards import rewards
@@ -31,3 +32,4 @@ main.add_command(tiny_model)
 main.add_command(rewards)
 main.add_command(data)
 main.add_command(eval_group)
+main.add_command(demo)

@@ -210,8 +210,21 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
 @click.option("--tasks", help="Task mix, e.g. 'diff=2,common_object' [default: all six, equally].")
 @click.option("--difficulty", help="Difficulty mix, e.g. 'easy=1,hard=3' [default: easy, medium, hard equally].")
 @click.option("--file-name", default="data.jsonl", show_default=True, help="Name of the jsonl file in OUT.")
+@click.option(
+    "--grid",
+    type=int,
+    help="Put objects in the cells of a GRID x GRID lattice on a position-coloured background "
+    "(for tiny models trained from scratch; see docs/demo.md).",
+)
 def synth_command(
-    out: Path, count: int, seed: int, image_size: str, tasks: str | None, difficulty: str | None, file_name: str
+    out: Path,
+    count: int,
+    seed: int,
+    image_size: str,
+    tasks: str | None,
+    difficulty: str | None,
+    file_name: str,
+    grid: int | None,
 ) -> None:
     """Write COUNT synthetic multi-image grounding samples (PNG images + univg jsonl) to OUT.
 
@@ -234,6 +247,7 @@ def synth_command(
             difficulties=_weights(difficulty, "--difficulty"),
             file_name=file_name,
             progress=None,
+            grid=grid,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from None

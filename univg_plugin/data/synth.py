@@ -13,6 +13,11 @@ image index and the box):
 - ``counting``: "in the image with exactly N blue squares, locate the red circle" (every image has a
   red circle; the counts are the distractors).
 
+Two compact tasks (:data:`COMPACT_TASKS`, only when asked for) are sized for models trained from
+scratch in minutes, as in ``univg demo``: ``locate`` (one image of 1 / 2-3 / 4-5 coloured squares) and
+``find`` (2 / 3 / 4 images of one square each; which image holds the named one?). Colour alone names
+the target, the images follow the question, and the reasoning is one sentence.
+
 Difficulty grades object size and distractors: ``easy`` objects are large with at most one
 distractor, ``hard`` ones small among 4-6 distractors that share the target's colour or shape.
 Boxes are stored in ``norm1000`` with ``image_sizes``; ``meta`` holds ``difficulty``, ``distractors``
@@ -43,6 +48,9 @@ from .jsonio import JsonWriter
 from .schema import GroundingSample
 
 TASKS: tuple[str, ...] = ("common_object", "diff", "refer_grounding", "region", "group_grounding", "counting")
+#: Compact tasks for models trained from scratch in minutes (the demo): colour alone names the target,
+#: the question comes before its images, and the reasoning is one sentence. Never in the default mix.
+COMPACT_TASKS: tuple[str, ...] = ("locate", "find")
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 40, 40),
@@ -465,6 +473,59 @@ def _counting(s: _Sampler) -> _Made:
     )
 
 
+def _squares(s: _Sampler, count: int) -> list[str]:
+    """``count`` distinct colours (the compact tasks' objects are all squares, told apart by colour)."""
+    return s.rng.sample(tuple(COLORS), count)
+
+
+def _placeholders(count: int) -> str:
+    """The images after the question: in a from-scratch model the vision tokens can then attend to it."""
+    return " " + "<image>" * count
+
+
+def _locate(s: _Sampler) -> _Made:
+    count = {"easy": 1, "medium": s.rng.randint(2, 3), "hard": s.rng.randint(4, 5)}[_level_name(s.level)]
+    colors = _squares(s, count)
+    scene = s.scene()
+    target = s.place(scene, colors[0], "square")
+    for color in colors[1:]:
+        s.place(scene, color, "square")
+    where = position(target.box, s.width, s.height)
+    return _Made(
+        [scene],
+        f"Locate the {target.name}." + _placeholders(1),
+        f"The {target.name} is at the {where}.",
+        1,
+        target.box,
+        count - 1,
+    )
+
+
+def _find(s: _Sampler) -> _Made:
+    count = {"easy": 2, "medium": 3, "hard": 4}[_level_name(s.level)]
+    colors = _squares(s, count)
+    target = s.rng.randint(1, count)
+    scenes, found = [], None
+    for index in range(1, count + 1):
+        scene = s.scene()
+        placed = s.place(scene, colors[0] if index == target else colors[index - (index > target)], "square")
+        found = placed if index == target else found
+        scenes.append(scene)
+    where = position(found.box, s.width, s.height)
+    return _Made(
+        scenes,
+        f"Find the {found.name} in these images." + _placeholders(count),
+        f"The {found.name} is in image {target}, at the {where}.",
+        target,
+        found.box,
+        count - 1,
+    )
+
+
+def _level_name(level: Level) -> str:
+    return next(name for name, known in LEVELS.items() if known is level)
+
+
 _BUILDERS = {
     "common_object": _common_object,
     "diff": _diff,
@@ -472,6 +533,8 @@ _BUILDERS = {
     "region": _region,
     "group_grounding": _group,
     "counting": _counting,
+    "locate": _locate,
+    "find": _find,
 }
 
 
@@ -515,7 +578,7 @@ def make_sample(
     Args:
         index: Sample index (part of the id and of the random seed).
         seed: Global seed.
-        task: One of :data:`TASKS`.
+        task: One of :data:`TASKS` or :data:`COMPACT_TASKS`.
         difficulty: One of :data:`DIFFICULTIES`.
         image_size: ``(width, height)`` of every image.
         image_dir: Directory of the images, relative to the dataset file.
@@ -567,7 +630,8 @@ def generate(
         n: Number of samples.
         seed: Random seed.
         image_size: Side of square images, or ``(width, height)`` (at least 64 pixels per side).
-        tasks: Task names (equal weights) or ``{task: weight}``; default all of :data:`TASKS`.
+        tasks: Task names (equal weights) or ``{task: weight}``; default all of :data:`TASKS` (the
+            :data:`COMPACT_TASKS` only when named).
         difficulties: Difficulty names or ``{difficulty: weight}``; default all three equally.
         file_name: Name of the jsonl file.
         progress: Show a progress bar (None: only on a terminal).
@@ -585,7 +649,7 @@ def generate(
         raise ValueError(f"image_size must be at least 64 pixels per side, got {size}")
     if grid is not None and not 2 <= grid <= min(size) // 8:
         raise ValueError(f"grid must be between 2 and {min(size) // 8} for {size} images, got {grid}")
-    task_weights = _weights(tasks, TASKS, "task(s)")
+    task_weights = _weights(tasks if tasks is not None else TASKS, TASKS + COMPACT_TASKS, "task(s)")
     level_weights = _weights(difficulties, DIFFICULTIES, "difficulty(ies)")
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
