@@ -95,17 +95,17 @@ _MODEL = TinyModelSpec(
 PLANS: dict[str, DemoPlan] = {
     "default": DemoPlan(
         train_samples=24000,
-        test_samples=300,
+        test_samples=900,
         image_size=84,
         grid=3,
         model=_MODEL,
         sft_steps=1500,
         sft_batch=16,
         sft_learning_rate=5e-4,
-        grpo_steps=60,
+        grpo_steps=80,
         grpo_prompts=4,
         num_generations=8,
-        grpo_learning_rate=2e-5,
+        grpo_learning_rate=3e-5,
         max_completion_length=64,
     ),
     "quick": DemoPlan(

@@ -43,7 +43,8 @@ def plot_grpo_curves(runs: dict[str, Path], path: Path) -> Path:
         for axis, key in zip(axes, ("reward", "rewards/iou/mean")):
             axis.plot(*_series(history, key), color=color, alpha=0.25)
             axis.plot(*_series(history, key, _WINDOW), color=color, label=label)
-    for axis, title in zip(axes, ("total reward (IoU + format)", f"IoU reward (accuracy), {_WINDOW}-step mean")):
+    titles = (f"total reward (IoU + format), {_WINDOW}-step mean", f"IoU reward (accuracy), {_WINDOW}-step mean")
+    for axis, title in zip(axes, titles):
         axis.set_title(title)
         axis.set_xlabel("GRPO step")
         axis.grid(alpha=0.3)
@@ -69,9 +70,9 @@ def plot_difficulty(runs: dict[str, Path], path: Path) -> Path:
             ("difficulty/phi_min", "min"),
             ("difficulty/phi_max", "max"),
         ):
-            steps, values = _series(history, key)
+            steps, values = _series(history, key, _WINDOW)
             top.plot(steps, values, label=f"phi {name}", linestyle="-" if name == "mean" else ":")
-        top.set_title(f"{label}: weight phi per step")
+        top.set_title(f"{label}\nweight phi of the groups ({_WINDOW}-step mean)", fontsize=10)
         top.set_ylim(0.9, 2.8)
         top.grid(alpha=0.3)
         top.legend(loc="upper right")

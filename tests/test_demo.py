@@ -1,0 +1,61 @@
+"""`univg demo --quick` end to end: every phase runs and the report is complete (numbers not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.slow, pytest.mark.llamafactory]
+
+ROWS = (
+    "untrained model",
+    "mean training box (trivial baseline)",
+    "stage 1: CoT-SFT",
+    "stage 2: GRPO, difficulty-weighted",
+    "stage 2: GRPO, unweighted (ablation)",
+)
+
+
+def test_quick_demo_writes_the_whole_report(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "univg_plugin.cli", "demo", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    report = (out / "report.md").read_text()
+    for row in ROWS:
+        assert f"| {row} |" in report, row
+    for picture in ("results.png", "grpo_rewards.png", "difficulty_bias.png"):
+        with Image.open(out / picture) as image:
+            image.verify()
+            assert image.format == "PNG"
+        assert f"({picture})" in report
+    table = json.loads((out / "table.json").read_text())["table"]
+    assert list(table) == list(ROWS)
+    for groups in table.values():
+        assert set(groups) == {"easy", "medium", "hard", "all"}
+        assert all(0.0 <= groups[level]["miou"] <= 100.0 for level in groups)
+    for run in ("stage1", "stage2_weighted", "stage2_unweighted"):
+        assert (out / run / "model.safetensors").is_file(), run
+    weighted = json.loads((out / "stage2_weighted" / "trainer_state.json").read_text())["log_history"]
+    assert any("difficulty/phi_mean" in entry for entry in weighted)
+    assert "total" in result.stdout and "report:" in result.stdout
+    assert (out / "configs" / "stage1.yaml").is_file() and (out / "configs" / "stage2_weighted.yaml").is_file()
+
+
+def test_steps_option_is_validated():
+    from click.testing import CliRunner
+
+    from univg_plugin.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--steps", "ten,5"])
+    assert result.exit_code != 0
+    assert "expected SFT,GRPO step counts" in result.output
