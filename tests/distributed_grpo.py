@@ -53,6 +53,8 @@ def main(model: str, output: str) -> None:
     (output_dir / f"rank{rank}.json").write_text(
         json.dumps({"rank": rank, "world_size": dist.get_world_size(), "weights": trainer.weights})
     )
+    dist.barrier()  # no rank leaves (and tears gloo down) while the other one still talks to it
+    dist.destroy_process_group()
 
 
 if __name__ == "__main__":

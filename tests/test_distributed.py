@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +17,16 @@ from univg_plugin.weighting import difficulty_weights
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_group_split_over_two_ranks_gets_the_single_process_weight(tmp_path, tiny_qwen2_vl):
     script = Path(__file__).with_name("distributed_grpo.py")
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
         str(script), str(tiny_qwen2_vl), str(tmp_path),
     ]  # fmt: skip
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
