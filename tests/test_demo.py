@@ -9,8 +9,6 @@ import sys
 import pytest
 from PIL import Image
 
-pytestmark = [pytest.mark.slow, pytest.mark.llamafactory]
-
 ROWS = (
     "untrained model",
     "mean training box (trivial baseline)",
@@ -20,6 +18,8 @@ ROWS = (
 )
 
 
+@pytest.mark.slow
+@pytest.mark.llamafactory
 def test_quick_demo_writes_the_whole_report(tmp_path):
     out = tmp_path / "demo"
     result = subprocess.run(

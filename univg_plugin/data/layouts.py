@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..boxes import CoordinateSpace, answer_boxes, parse_boxes, parse_image_index
+from ..boxes import CoordinateSpace, parse_boxes, parse_image_index
 from .errors import DataError, FieldError
 from .jsonio import is_json_list, iter_lines, iter_list
 from .registry import Format, register_format
@@ -33,13 +33,12 @@ from .render import (
     norm1000_ints,
     paper_answer,
     prompt_text,
-    split_target_sentence,
+    read_paper_answer,
 )
 from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
 _LOCATE = " Locate it in image-{index}."
 _LOCATE_RE = re.compile(r" Locate it in image-(\d+)\.$")
-_THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 _ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -244,11 +243,10 @@ class Stage1Format(Format):
         for number, (question, answer, answer_field) in enumerate(pairs, start=1):
             if not isinstance(answer, str):
                 raise FieldError(answer_field, "must be a string")
-            boxes = answer_boxes(answer).tolist()
+            reasoning, boxes, said = read_paper_answer(answer)
+            boxes = boxes.tolist()
             if not boxes:
                 raise FieldError(answer_field, "has no box inside <answer>...</answer>")
-            think = _THINK_RE.search(answer)
-            reasoning, said = split_target_sentence(think.group(1).strip() if think else None)
             question, named = _read_question(question, len(images))
             target = said if said is not None else _target_from_text(question, len(images), named)
             if target is None and reasoning and len(images) > 1:

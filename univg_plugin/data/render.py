@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..boxes import CoordinateSpace, parse_image_index
+from ..boxes import AnswerPolicy, CoordinateSpace, answer_boxes, parse_image_index
 from .errors import DataError, FieldError, Issue
 from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
@@ -77,6 +77,32 @@ def split_target_sentence(reasoning: str | None) -> tuple[str | None, int | None
     if match is None:
         return reasoning, None
     return reasoning[: match.start()] or None, int(match.group(1))
+
+
+_THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+
+
+def read_paper_answer(
+    answer: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT
+) -> tuple[str | None, np.ndarray, int | None]:
+    """Read an assistant turn in the paper's layout (the inverse of :func:`paper_answer`).
+
+    Args:
+        answer: ``<think>reasoning</think><answer>boxes</answer>``.
+        policy: Where the boxes are read (see :class:`~univg_plugin.boxes.AnswerPolicy`).
+
+    Returns:
+        ``(reasoning without the target sentence, (k, 4) boxes, image index the target sentence names)``.
+
+    Example:
+        >>> reasoning, boxes, target = read_paper_answer(
+        ...     "<think>A red circle. So the target is in image 2.</think><answer>(1,2),(3,4)</answer>")
+        >>> reasoning, boxes.tolist(), target
+        ('A red circle.', [[1.0, 2.0, 3.0, 4.0]], 2)
+    """
+    think = _THINK_RE.search(answer)
+    reasoning, target = split_target_sentence(think.group(1).strip() if think else None)
+    return reasoning, answer_boxes(answer, policy), target
 
 
 def norm1000_ints(sample: GroundingSample) -> np.ndarray:

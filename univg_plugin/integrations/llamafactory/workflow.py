@@ -10,19 +10,17 @@ checkpointing around it.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import TYPE_CHECKING, Any
 
-from ...boxes import AnswerPolicy, answer_boxes, parse_image_index
+from ...boxes import AnswerPolicy, parse_image_index
 from ...data import GroundingSample
+from ...data.render import read_paper_answer
 
 if TYPE_CHECKING:
     from datasets import Dataset
     from transformers import TrainerCallback
 
     from .hparams import GRPOFinetuningArguments
-
-_THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 
 
 def run_grpo_training(config: dict[str, Any]) -> None:
@@ -54,20 +52,21 @@ def _sample_from_aligned(row: dict[str, Any], index: int, space: str, where: str
     if not images:
         raise ValueError(f"{where} row {index}: no images (the `images` column is empty)")
     answer = response[0]["content"] if response else ""
-    boxes = answer_boxes(answer, AnswerPolicy.LENIENT)
+    reasoning, boxes, target = read_paper_answer(answer, AnswerPolicy.LENIENT)
     if not len(boxes):
         raise ValueError(
             f"{where} row {index}: the assistant turn has no box to use as the GRPO solution: {answer[:120]!r}"
         )
-    thought = _THINK_RE.search(answer)
+    if target is None and len(images) > 1:
+        target = parse_image_index(answer, last=True)
     return GroundingSample(
         id=str(index),
         images=list(images),
         question=prompt[0]["content"],
-        reasoning=thought.group(1).strip() if thought else None,
+        reasoning=reasoning,
         boxes=[tuple(box) for box in boxes.tolist()],
         space=space,
-        target_image=parse_image_index(answer, last=True) if len(images) > 1 else None,
+        target_image=target,
     )
 
 
