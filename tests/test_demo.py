@@ -37,8 +37,13 @@ def test_quick_demo_writes_the_whole_report(tmp_path):
             image.verify()
             assert image.format == "PNG"
         assert f"({picture})" in report
-    table = json.loads((out / "table.json").read_text())["table"]
+    summary = json.loads((out / "table.json").read_text())
+    table = summary["table"]
     assert list(table) == list(ROWS)
+    assert list(summary["paired"]) == list(ROWS[3:])
+    assert set(summary["candidates"]) == set(ROWS)
+    assert "## Stage 2 against stage 1, sample by sample" in report
+    assert "| chance (1 / candidates) |" in report
     for groups in table.values():
         assert set(groups) == {"easy", "medium", "hard", "all"}
         assert all(0.0 <= groups[level]["miou"] <= 100.0 for level in groups)

@@ -127,10 +127,11 @@ PLANS: dict[str, DemoPlan] = {
 }
 
 #: Report rows: label, the run directory whose predictions are scored (None: the baseline).
+_STAGE1_ROW = "stage 1: CoT-SFT"
 _RUNS = (
     ("untrained model", "model"),
     ("mean training box (trivial baseline)", None),
-    ("stage 1: CoT-SFT", "stage1"),
+    (_STAGE1_ROW, "stage1"),
     ("stage 2: GRPO, difficulty-weighted", "stage2_weighted"),
     ("stage 2: GRPO, unweighted (ablation)", "stage2_unweighted"),
 )
@@ -318,14 +319,18 @@ def run_demo(
     done = phase("evaluation")
     test_samples = list(read(test_file))
     train_samples = read(train_file)
-    table = _evaluate(plan, out, test_samples, train_samples, ablation)
+    table, ious = _evaluate(plan, out, test_samples, train_samples, ablation)
     done()
 
     done = phase("report")
-    from .demo_report import write_report
+    from .demo_report import compare_runs, write_report
 
+    candidates = [sample.meta["distractors"] + 1 for sample in test_samples]
+    analysis = compare_runs(ious, candidates, base=_STAGE1_ROW)
+    summary = {"plan": asdict(plan), "table": table, **analysis}
+    (out / "table.json").write_text(json.dumps(summary, indent=2, default=str))
     seconds = time.perf_counter() - start
-    report = write_report(out, table, plan, seed, timings, seconds, ablation)
+    report = write_report(out, table, analysis, plan, seed, timings, seconds, ablation)
     done()
     say(f"report: {report}  (total {seconds / 60:.1f} min)")
     return DemoResult(out, report, table, seconds)
@@ -340,11 +345,15 @@ def _mean_box_output(train_samples) -> str:
     return f"<think>The mean training box.</think><answer>({x1},{y1}),({x2},{y2})</answer>"
 
 
-def _evaluate(plan: DemoPlan, out: Path, test_samples, train_samples, ablation: bool) -> dict:
-    """Acc@0.5 and mIoU (percent) per difficulty and overall, for every row of the report."""
+def _evaluate(
+    plan: DemoPlan, out: Path, test_samples, train_samples, ablation: bool
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, list[float]]]:
+    """Acc@0.5 and mIoU (percent) per difficulty and overall for every row of the report, and each row's
+    per-sample IoUs (in the order of ``test_samples``)."""
     from .eval import generate_predictions, score
 
     table: dict[str, dict[str, dict[str, float]]] = {}
+    ious: dict[str, list[float]] = {}
     baseline = _mean_box_output(train_samples)
     for label, run in _RUNS:
         if run == "stage2_unweighted" and not ablation:
@@ -370,5 +379,6 @@ def _evaluate(plan: DemoPlan, out: Path, test_samples, train_samples, ablation: 
         rows = {name: group for name, group in report.groups.items()}
         rows["all"] = report.overall
         table[label] = {name: {"acc50": group.acc50, "miou": group.miou} for name, group in rows.items()}
-    (out / "table.json").write_text(json.dumps({"plan": asdict(plan), "table": table}, indent=2, default=str))
-    return table
+        by_id = dict(zip(report.results.ids, report.results.iou.tolist()))
+        ious[label] = [by_id[sample.id] for sample in test_samples]
+    return table, ious

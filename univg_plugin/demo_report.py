@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,92 @@ def plot_results(table: dict[str, dict[str, dict[str, float]]], path: Path) -> P
     return path
 
 
+def paired_change(base: Sequence[float], other: Sequence[float], threshold: float = 0.5) -> dict[str, float]:
+    """How ``other`` differs from ``base`` on the same samples (per-sample IoUs, same order).
+
+    Two runs scored on one held-out set are compared sample by sample: the shared difficulty of each
+    sample cancels, so the paired standard error of the accuracy change is far below that of either
+    accuracy.
+
+    Args:
+        base: IoUs of the reference run.
+        other: IoUs of the compared run.
+        threshold: IoU counted as a hit.
+
+    Returns:
+        ``gained`` / ``lost`` (samples that ``other`` hits and ``base`` misses, and the reverse),
+        ``acc_change`` and ``miou_change`` (points) and ``acc_se`` (paired standard error, points).
+
+    Example:
+        >>> paired_change([1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.6, 1.0])
+        {'gained': 2, 'lost': 0, 'acc_change': 50.0, 'acc_se': 25.0, 'miou_change': 40.0}
+    """
+    if len(base) != len(other) or not base:
+        raise ValueError(f"paired_change needs two equally long, non-empty runs, got {len(base)} and {len(other)}")
+    count = len(base)
+    hits = [(a >= threshold, b >= threshold) for a, b in zip(base, other)]
+    gained = sum(b and not a for a, b in hits)
+    lost = sum(a and not b for a, b in hits)
+    change = (gained - lost) / count
+    variance = max((gained + lost) / count - change**2, 0.0) / count
+    return {
+        "gained": gained,
+        "lost": lost,
+        "acc_change": round(100 * change, 2),
+        "acc_se": round(100 * math.sqrt(variance), 2),
+        "miou_change": round(100 * (sum(other) - sum(base)) / count, 2),
+    }
+
+
+def compare_runs(
+    ious: dict[str, Sequence[float]], candidates: Sequence[int], base: str, threshold: float = 0.5
+) -> dict[str, dict[str, Any]]:
+    """The report's two analyses of per-sample IoUs.
+
+    Args:
+        ious: Report row -> IoU of each held-out sample (same sample order in every row).
+        candidates: Per sample, how many objects the answer is chosen from (squares or images).
+        base: The row the later rows are compared with, sample by sample.
+        threshold: IoU counted as a hit.
+
+    Returns:
+        ``paired``: each row after ``base`` -> :func:`paired_change` against it; ``candidates``: each row
+        -> Acc@threshold (percent) per candidate count (keys are strings, for JSON).
+    """
+    rows = list(ious)
+    later = rows[rows.index(base) + 1 :]
+    paired = {row: paired_change(ious[base], ious[row], threshold) for row in later}
+    by_count: dict[str, dict[str, float]] = {}
+    for row, values in ious.items():
+        hits: dict[int, list[bool]] = {}
+        for count, value in zip(candidates, values):
+            hits.setdefault(count, []).append(value >= threshold)
+        by_count[row] = {str(count): round(100 * sum(h) / len(h), 1) for count, h in sorted(hits.items())}
+    return {"paired": paired, "candidates": by_count}
+
+
+def _paired_table(paired: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| | gained | lost | Acc@0.5 change | paired SE | mIoU change |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row, change in paired.items():
+        lines.append(
+            f"| {row} | {change['gained']} | {change['lost']} | {change['acc_change']:+.1f} | "
+            f"{change['acc_se']:.1f} | {change['miou_change']:+.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def _candidates_table(by_count: dict[str, dict[str, float]]) -> str:
+    counts = sorted({count for row in by_count.values() for count in row}, key=int)
+    lines = ["| | " + " | ".join(counts) + " |", "|---|" + "---:|" * len(counts)]
+    lines.append("| chance (1 / candidates) | " + " | ".join(f"{100 / int(c):.1f}" for c in counts) + " |")
+    for row, values in by_count.items():
+        lines.append(f"| {row} | " + " | ".join(f"{values[c]:.1f}" if c in values else "-" for c in counts) + " |")
+    return "\n".join(lines)
+
+
 def markdown_table(table: dict[str, dict[str, dict[str, float]]]) -> str:
     """Rows: the report's runs; columns: Acc@0.5 and mIoU for easy / medium / hard / all (percent)."""
     header = "| | " + " | ".join(f"{level} Acc@0.5 | {level} mIoU" for level in _LEVELS) + " |"
@@ -137,6 +225,7 @@ def markdown_table(table: dict[str, dict[str, dict[str, float]]]) -> str:
 def write_report(
     out: Path,
     table: dict[str, dict[str, dict[str, float]]],
+    analysis: dict[str, dict[str, Any]],
     plan,
     seed: int,
     timings: dict[str, float],
@@ -160,6 +249,20 @@ Seed {seed}. Held-out set: {plan.test_samples} synthetic samples ({plan.image_si
 {markdown_table(table)}
 
 ![held-out mIoU](results.png)
+
+## Stage 2 against stage 1, sample by sample
+
+Samples each stage-2 run hits (IoU >= 0.5) and stage 1 misses (gained), the reverse (lost), and the
+change in points. A change is beyond noise when it is larger than about twice its paired standard error.
+
+{_paired_table(analysis["paired"])}
+
+## Accuracy by number of candidates
+
+Acc@0.5 (percent) by how many squares (`locate`) or images (`find`) the target is chosen from. Near
+chance, a model finds a square but does not tell the named colour from the others.
+
+{_candidates_table(analysis["candidates"])}
 
 ## GRPO
 
