@@ -126,8 +126,9 @@ PLANS: dict[str, DemoPlan] = {
     ),
 }
 
-#: Report rows: label, the run directory whose predictions are scored (None: the baseline).
+#: The report row every stage-2 run is compared with, sample by sample.
 _STAGE1_ROW = "stage 1: CoT-SFT"
+#: Report rows: label, the run directory whose predictions are scored (None: the baseline).
 _RUNS = (
     ("untrained model", "model"),
     ("mean training box (trivial baseline)", None),

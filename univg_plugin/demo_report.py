@@ -142,7 +142,7 @@ def paired_change(base: Sequence[float], other: Sequence[float], threshold: floa
         >>> paired_change([1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.6, 1.0])
         {'gained': 2, 'lost': 0, 'acc_change': 50.0, 'acc_se': 25.0, 'miou_change': 40.0}
     """
-    if len(base) != len(other) or not base:
+    if len(base) != len(other) or len(base) == 0:
         raise ValueError(f"paired_change needs two equally long, non-empty runs, got {len(base)} and {len(other)}")
     count = len(base)
     hits = [(a >= threshold, b >= threshold) for a, b in zip(base, other)]
