@@ -145,7 +145,7 @@ def paired_change(base: Sequence[float], other: Sequence[float], threshold: floa
     if len(base) != len(other) or len(base) == 0:
         raise ValueError(f"paired_change needs two equally long, non-empty runs, got {len(base)} and {len(other)}")
     count = len(base)
-    hits = [(a >= threshold, b >= threshold) for a, b in zip(base, other)]
+    hits = [(bool(a >= threshold), bool(b >= threshold)) for a, b in zip(base, other)]
     gained = sum(b and not a for a, b in hits)
     lost = sum(a and not b for a, b in hits)
     change = (gained - lost) / count
@@ -155,7 +155,7 @@ def paired_change(base: Sequence[float], other: Sequence[float], threshold: floa
         "lost": lost,
         "acc_change": round(100 * change, 2),
         "acc_se": round(100 * math.sqrt(variance), 2),
-        "miou_change": round(100 * (sum(other) - sum(base)) / count, 2),
+        "miou_change": round(100 * float(sum(other) - sum(base)) / count, 2),
     }
 
 
