@@ -67,3 +67,15 @@ def test_tokenizer_splits_digits_one_per_token(tiny_qwen2_vl):
     tokenizer = AutoProcessor.from_pretrained(tiny_qwen2_vl).tokenizer
     tokens = tokenizer.tokenize("(316,58)")
     assert [t for t in tokens if t.isdigit()] == ["3", "1", "6", "5", "8"]
+
+
+def test_language_init_std_scales_only_the_language_models_linear_weights(tmp_path):
+    spec = TinyModelSpec(language_init_std=0.08)
+    default = AutoModelForImageTextToText.from_pretrained(build_tiny_qwen_vl(tmp_path / "a"))
+    wider = AutoModelForImageTextToText.from_pretrained(build_tiny_qwen_vl(tmp_path / "b", spec=spec))
+    weights = dict(default.named_parameters())
+    for name, weight in wider.named_parameters():
+        if "language_model" in name and name.endswith("proj.weight"):
+            assert abs(weight.std().item() - 0.08) < 0.01 and weights[name].std().item() < 0.03, name
+        elif "visual" in name or "embed_tokens" in name:
+            assert torch.equal(weight, weights[name]), name

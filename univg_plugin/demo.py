@@ -56,7 +56,7 @@ class DemoPlan:
         grpo_prompts: Prompts per stage-2 step.
         num_generations: Completions per prompt (G).
         grpo_learning_rate: Stage-2 learning rate.
-        max_completion_length: Stage-2 completion tokens.
+        max_completion_length: Stage-2 completion tokens (and the evaluation's).
         eval_batch: Generation batch size of the evaluation.
     """
 
@@ -90,6 +90,7 @@ _MODEL = TinyModelSpec(
     vocab_size=800,
     corpus=(_VOCABULARY,) * 8,
     extra_tokens=("<think>", "</think>", "<answer>", "</answer>"),
+    language_init_std=0.08,
 )
 
 PLANS: dict[str, DemoPlan] = {
@@ -99,14 +100,14 @@ PLANS: dict[str, DemoPlan] = {
         image_size=84,
         grid=3,
         model=_MODEL,
-        sft_steps=1500,
+        sft_steps=1200,
         sft_batch=16,
         sft_learning_rate=5e-4,
-        grpo_steps=80,
-        grpo_prompts=4,
-        num_generations=8,
-        grpo_learning_rate=3e-5,
-        max_completion_length=64,
+        grpo_steps=40,
+        grpo_prompts=16,
+        num_generations=4,
+        grpo_learning_rate=2e-5,
+        max_completion_length=96,
     ),
     "quick": DemoPlan(
         train_samples=200,
@@ -238,6 +239,7 @@ def stage2_config(plan: DemoPlan, out: Path, seed: int, weighting: str) -> dict[
         max_steps=plan.grpo_steps,
         learning_rate=plan.grpo_learning_rate,
         max_completion_length=plan.max_completion_length,
+        warmup_ratio=0.1,
         max_samples=plan.grpo_steps * plan.grpo_prompts,
         logging_steps=1,
         seed=seed,

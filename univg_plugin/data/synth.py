@@ -16,7 +16,9 @@ image index and the box):
 Two compact tasks (:data:`COMPACT_TASKS`, only when asked for) are sized for models trained from
 scratch in minutes, as in ``univg demo``: ``locate`` (one image of 1 / 2-3 / 4-5 coloured squares) and
 ``find`` (2 / 3 / 4 images of one square each; which image holds the named one?). Colour alone names
-the target, the images follow the question, and the reasoning is one sentence.
+the target, the images follow the question, and the reasoning scans the squares in reading order
+(image by image) up to the named one, then names its image and position:
+``image 1 top-right purple, image 2 left green. The green square is in image 2, at the left.``
 
 Difficulty grades object size and distractors: ``easy`` objects are large with at most one
 distractor, ``hard`` ones small among 4-6 distractors that share the target's colour or shape.
@@ -49,7 +51,8 @@ from .schema import GroundingSample
 
 TASKS: tuple[str, ...] = ("common_object", "diff", "refer_grounding", "region", "group_grounding", "counting")
 #: Compact tasks for models trained from scratch in minutes (the demo): colour alone names the target,
-#: the question comes before its images, and the reasoning is one sentence. Never in the default mix.
+#: the question comes before its images, and the reasoning scans the squares up to the named one.
+#: Never in the default mix.
 COMPACT_TASKS: tuple[str, ...] = ("locate", "find")
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -483,6 +486,18 @@ def _placeholders(count: int) -> str:
     return " " + "<image>" * count
 
 
+def _scan_until(target: Shape, squares: Sequence[tuple[str, Shape]], s: _Sampler) -> str:
+    """The compact tasks' first clause: each square as ``[image k ]position colour``, in the given order,
+    up to and including ``target`` (``"image 1 top-right purple, image 2 left green"``).
+
+    Scanning in a fixed order and stopping at the named colour turns "which square is red?" into one
+    comparison per step, which a model trained from scratch learns in minutes (``docs/demo.md``)."""
+    last = next(index for index, (_, square) in enumerate(squares) if square is target)
+    return ", ".join(
+        f"{prefix}{position(square.box, s.width, s.height)} {square.color}" for prefix, square in squares[: last + 1]
+    )
+
+
 def _locate(s: _Sampler) -> _Made:
     count = {"easy": 1, "medium": s.rng.randint(2, 3), "hard": s.rng.randint(4, 5)}[_level_name(s.level)]
     colors = _squares(s, count)
@@ -491,10 +506,12 @@ def _locate(s: _Sampler) -> _Made:
     for color in colors[1:]:
         s.place(scene, color, "square")
     where = position(target.box, s.width, s.height)
+    in_reading_order = sorted(scene.objects, key=lambda square: (square.box[1], square.box[0]))
+    scan = _scan_until(target, [("", square) for square in in_reading_order], s)
     return _Made(
         [scene],
         f"Locate the {target.name}." + _placeholders(1),
-        f"The {target.name} is at the {where}.",
+        f"{scan}. The {target.name} is at the {where}.",
         1,
         target.box,
         count - 1,
@@ -512,10 +529,11 @@ def _find(s: _Sampler) -> _Made:
         found = placed if index == target else found
         scenes.append(scene)
     where = position(found.box, s.width, s.height)
+    scan = _scan_until(found, [(f"image {index} ", scene.objects[0]) for index, scene in enumerate(scenes, 1)], s)
     return _Made(
         scenes,
         f"Find the {found.name} in these images." + _placeholders(count),
-        f"The {found.name} is in image {target}, at the {where}.",
+        f"{scan}. The {found.name} is in image {target}, at the {where}.",
         target,
         found.box,
         count - 1,
