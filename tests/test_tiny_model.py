@@ -74,8 +74,12 @@ def test_language_init_std_scales_only_the_language_models_linear_weights(tmp_pa
     default = AutoModelForImageTextToText.from_pretrained(build_tiny_qwen_vl(tmp_path / "a"))
     wider = AutoModelForImageTextToText.from_pretrained(build_tiny_qwen_vl(tmp_path / "b", spec=spec))
     weights = dict(default.named_parameters())
+    rescaled = kept = 0
     for name, weight in wider.named_parameters():
         if "language_model" in name and name.endswith("proj.weight"):
             assert abs(weight.std().item() - 0.08) < 0.01 and weights[name].std().item() < 0.03, name
+            rescaled += 1
         elif "visual" in name or "embed_tokens" in name:
             assert torch.equal(weight, weights[name]), name
+            kept += 1
+    assert rescaled == 7 * spec.num_hidden_layers and kept > 0  # q, k, v, o, gate, up, down per layer
