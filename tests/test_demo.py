@@ -63,3 +63,32 @@ def test_steps_option_is_validated():
     result = CliRunner().invoke(main, ["demo", "--steps", "ten,5"])
     assert result.exit_code != 0
     assert "expected SFT,GRPO step counts" in result.output
+
+
+def test_quick_and_long_are_refused_together():
+    from click.testing import CliRunner
+
+    from univg_plugin.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--quick", "--long"])
+    assert result.exit_code != 0
+    assert "--quick and --long are different plans" in result.output
+
+
+@pytest.mark.llamafactory
+@pytest.mark.parametrize(
+    ("plan", "min_p", "loss_type", "steps"), [("default", None, "grpo", 40), ("long", 0.1, "dapo", 400)]
+)
+def test_plan_reaches_trl_through_llamafactorys_parser(tmp_path, plan, min_p, loss_type, steps):
+    import llamafactory.train.tuner  # noqa: F401  (importing it installs the plugin's `stage: grpo` arguments)
+    from llamafactory.hparams import get_train_args
+
+    from univg_plugin.demo import PLANS, stage2_config
+    from univg_plugin.integrations.llamafactory.workflow import grpo_config
+
+    config = stage2_config(PLANS[plan], tmp_path, seed=0, weighting="exp")
+    model_args, _, training_args, finetuning_args, generating_args = get_train_args(config)
+    args = grpo_config(training_args, finetuning_args, generating_args, model_args)
+    assert (args.min_p, args.loss_type, args.max_steps) == (min_p, loss_type, steps)
+    assert args.per_device_train_batch_size == PLANS[plan].grpo_prompts * args.num_generations
+    assert config["max_samples"] <= PLANS[plan].train_samples  # every GRPO prompt is a distinct sample

@@ -58,6 +58,8 @@ class DemoPlan:
         grpo_learning_rate: Stage-2 learning rate.
         max_completion_length: Stage-2 completion tokens (and the evaluation's).
         eval_batch: Generation batch size of the evaluation.
+        grpo_loss_type: TRL's loss aggregation in stage 2 (``grpo``: per completion; ``dapo``: per token).
+        grpo_min_p: Stage-2 sampling drops tokens below ``min_p`` x the top token's probability (None: off).
     """
 
     train_samples: int
@@ -74,6 +76,8 @@ class DemoPlan:
     grpo_learning_rate: float
     max_completion_length: int
     eval_batch: int = 32
+    grpo_loss_type: str = "grpo"
+    grpo_min_p: float | None = None
 
 
 _MODEL = TinyModelSpec(
@@ -93,35 +97,37 @@ _MODEL = TinyModelSpec(
     language_init_std=0.08,
 )
 
+_DEFAULT = DemoPlan(
+    train_samples=24000,
+    test_samples=900,
+    image_size=84,
+    grid=3,
+    model=_MODEL,
+    sft_steps=1200,
+    sft_batch=16,
+    sft_learning_rate=5e-4,
+    grpo_steps=40,
+    grpo_prompts=16,
+    num_generations=4,
+    grpo_learning_rate=2e-5,
+    max_completion_length=96,
+)
+
 PLANS: dict[str, DemoPlan] = {
-    "default": DemoPlan(
-        train_samples=24000,
-        test_samples=900,
-        image_size=84,
-        grid=3,
-        model=_MODEL,
-        sft_steps=1200,
-        sft_batch=16,
-        sft_learning_rate=5e-4,
-        grpo_steps=40,
-        grpo_prompts=16,
-        num_generations=4,
-        grpo_learning_rate=2e-5,
-        max_completion_length=96,
-    ),
-    "quick": DemoPlan(
+    "default": _DEFAULT,
+    # A cold-start stage 1 and ten times the GRPO prompts, sampled without the tail of junk tokens a
+    # tiny model puts probability on: stage 2 gains over stage 1 (about 40 minutes; docs/demo.md).
+    "long": replace(_DEFAULT, sft_steps=800, grpo_steps=400, grpo_loss_type="dapo", grpo_min_p=0.1),
+    "quick": replace(
+        _DEFAULT,
         train_samples=200,
         test_samples=24,
-        image_size=84,
-        grid=3,
         model=replace(_MODEL, hidden_size=64, intermediate_size=128, num_hidden_layers=2),
         sft_steps=20,
         sft_batch=8,
         sft_learning_rate=1e-3,
         grpo_steps=3,
         grpo_prompts=2,
-        num_generations=4,
-        grpo_learning_rate=2e-5,
         max_completion_length=48,
         eval_batch=24,
     ),
@@ -239,6 +245,8 @@ def stage2_config(plan: DemoPlan, out: Path, seed: int, weighting: str) -> dict[
         max_steps=plan.grpo_steps,
         learning_rate=plan.grpo_learning_rate,
         max_completion_length=plan.max_completion_length,
+        loss_type=plan.grpo_loss_type,
+        min_p=plan.grpo_min_p,
         warmup_ratio=0.1,
         max_samples=plan.grpo_steps * plan.grpo_prompts,
         logging_steps=1,

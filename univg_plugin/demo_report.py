@@ -278,8 +278,8 @@ of easy (mIoU > 0.7), medium and hard (mIoU < 0.3) groups.
 
 Stage 1: {plan.sft_steps} steps x batch {plan.sft_batch} on {plan.train_samples} samples, lr
 {plan.sft_learning_rate}. Stage 2: {plan.grpo_steps} steps x {plan.grpo_prompts} prompts x
-{plan.num_generations} completions, lr {plan.grpo_learning_rate}. Configs in `configs/`, logs in `logs/`,
-per-sample results in `eval/*/results.jsonl`.
+{plan.num_generations} completions, lr {plan.grpo_learning_rate}, loss `{plan.grpo_loss_type}`, min_p
+{plan.grpo_min_p}. Configs in `configs/`, logs in `logs/`, per-sample results in `eval/*/results.jsonl`.
 
 | phase | time |
 |---|---:|

@@ -37,6 +37,7 @@ GRPO_KEYS: tuple[str, ...] = (
     "max_completion_length",
     "loss_type",
     "scale_rewards",
+    "min_p",
     "use_vllm",
     "vllm_mode",
     "log_completions",
@@ -109,6 +110,10 @@ class GRPOFinetuningArguments(FinetuningArguments):
     max_completion_length: int = field(default=256, metadata={"help": "GRPO: maximum completion tokens."})
     loss_type: str = field(default="grpo", metadata={"help": "GRPO: TRL loss type (grpo, bnpo, dr_grpo, dapo)."})
     scale_rewards: str = field(default="group", metadata={"help": "GRPO: advantage scaling (group, batch, none)."})
+    min_p: float | None = field(
+        default=None,
+        metadata={"help": "GRPO: sample only tokens with at least min_p x the top token's probability (none: all)."},
+    )
     use_vllm: bool = field(default=False, metadata={"help": "GRPO: generate with vLLM."})
     vllm_mode: str = field(default="colocate", metadata={"help": "GRPO: vLLM mode (colocate or server)."})
     log_completions: bool = field(default=False, metadata={"help": "GRPO: print sample completions when logging."})
@@ -155,6 +160,8 @@ class GRPOFinetuningArguments(FinetuningArguments):
                 raise ValueError(
                     f"`{key}`: unknown value {value!r}; expected one of: {', '.join(m.value for m in enum)}"
                 )
+        if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
+            raise ValueError(f"`min_p` must be between 0 and 1, got {self.min_p}")
         if self.difficulty_weighting not in METHODS:
             raise ValueError(
                 f"`difficulty_weighting`: unknown method {self.difficulty_weighting!r}; "

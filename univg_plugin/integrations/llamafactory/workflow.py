@@ -133,6 +133,7 @@ def grpo_config(training_args, finetuning_args, generating_args, model_args):
         reward_weights=finetuning_args.reward_weights,
         temperature=generating_args.temperature,
         top_p=generating_args.top_p,
+        min_p=finetuning_args.min_p,
         difficulty_weighting=finetuning_args.difficulty_weighting,
         difficulty_params=finetuning_args.difficulty_params or None,
         difficulty_accuracy_reward=finetuning_args.difficulty_accuracy_reward,
