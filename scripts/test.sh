@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+ENV_GB=8  # disk one environment takes (measured: 6.7 GB and 6.2 GB)
 
 quiet_pip() {  # pip install, without the noise about the machine's local package mirrors
   "$1/bin/pip" install --quiet "${@:2}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
@@ -15,6 +16,11 @@ ensure_env() {  # ensure_env VENV CHECK PIP_ARGS...
   local venv=$1 check=$2
   shift 2
   if ! "$venv/bin/python" -c "$check" >/dev/null 2>&1; then
+    local free_gb=$(($(df -Pk . | awk 'NR == 2 {print $4}') / 1024 / 1024))
+    if ((free_gb < ENV_GB)); then  # say so before pip fails halfway with "No space left on device"
+      echo "error: creating $venv needs about $ENV_GB GB of disk (torch alone is 5.5 GB); $free_gb GB free in $PWD" >&2
+      exit 1
+    fi
     echo "== installing $venv ($*)"
     local start=$SECONDS
     "$PYTHON" -m venv "$venv"

@@ -92,3 +92,36 @@ def test_plan_reaches_trl_through_llamafactorys_parser(tmp_path, plan, min_p, lo
     assert (args.min_p, args.loss_type, args.max_steps) == (min_p, loss_type, steps)
     assert args.per_device_train_batch_size == PLANS[plan].grpo_prompts * args.num_generations
     assert config["max_samples"] <= PLANS[plan].train_samples  # every GRPO prompt is a distinct sample
+
+
+@pytest.mark.slow
+@pytest.mark.llamafactory
+def test_a_failing_run_stops_its_sibling_and_is_named(tmp_path):
+    """Runs go side by side: when one fails, the other is stopped rather than left training, and the
+    error names the run that failed."""
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from univg_plugin.demo import PLANS, llamafactory_train, stage1_config, write_data
+    from univg_plugin.testing import build_tiny_qwen_vl
+
+    plan = replace(PLANS["quick"], sft_steps=100_000)
+    build_tiny_qwen_vl(tmp_path / "model", family="qwen2_vl", seed=0, spec=plan.model)
+    write_data(plan, tmp_path, "train", 16, seed=0)
+    endless = stage1_config(plan, tmp_path, seed=0)
+    broken = {**endless, "output_dir": str(tmp_path / "broken"), "learning_rate": "fast"}
+
+    begun = time.perf_counter()
+    with pytest.raises(RuntimeError, match=r"broken\.yaml failed") as error:
+        llamafactory_train([(endless, "endless", plan.sft_steps), (broken, "broken", plan.sft_steps)], tmp_path, print)
+    assert "endless.yaml" not in str(error.value)
+    assert time.perf_counter() - begun < 300
+    still_running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if "endless.yaml" in cmdline.read_bytes().decode(errors="replace"):
+                still_running.append(cmdline.parent.name)
+        except OSError:  # the process ended while we looked
+            continue
+    assert not still_running, f"the sibling run is still training: pid {still_running}"

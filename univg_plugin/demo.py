@@ -5,7 +5,8 @@
    graded easy / medium / hard);
 3. stage 1, CoT-SFT, with ``llamafactory-cli train`` on a generated copy of ``recipes/tiny/sft.yaml``;
 4. stage 2, difficulty-aware GRPO, with ``llamafactory-cli train`` on a generated copy of
-   ``recipes/tiny/grpo.yaml``; and the same run with the weighting off (the ablation), same seed;
+   ``recipes/tiny/grpo.yaml``; and the same run with the weighting off (the ablation), same seed,
+   side by side with it (each on its share of the CPU cores);
 5. evaluate the untrained model, a trivial baseline (the mean training box), stage 1, stage 2 and the
    ablation on the held-out set with :mod:`univg_plugin.eval`, per difficulty and overall;
 6. write ``report.md`` and the plots.
@@ -116,7 +117,7 @@ _DEFAULT = DemoPlan(
 PLANS: dict[str, DemoPlan] = {
     "default": _DEFAULT,
     # A cold-start stage 1 and ten times the GRPO prompts, sampled without the tail of junk tokens a
-    # tiny model puts probability on: stage 2 gains over stage 1 (about 40 minutes; docs/demo.md).
+    # tiny model puts probability on: stage 2 gains over stage 1 (about 35 minutes; docs/demo.md).
     "long": replace(_DEFAULT, sft_steps=800, grpo_steps=400, grpo_loss_type="dapo", grpo_min_p=0.1),
     "quick": replace(
         _DEFAULT,
@@ -145,6 +146,21 @@ _RUNS = (
 )
 
 
+def write_data(plan: DemoPlan, out: Path, split: str, n: int, seed: int) -> Path:
+    """Synthesize ``n`` samples of the plan's task into ``out/data/<split>``; the ``train`` split is
+    also registered as LLaMA-Factory dataset ``demo_train`` in ``out/data/dataset_info.json``."""
+    from .data.synth import generate
+
+    data = out / "data"
+    file = generate(
+        data / split, n, seed=seed, image_size=plan.image_size, grid=plan.grid, tasks=DEMO_TASKS, progress=None
+    )
+    if split == "train":
+        info = {"demo_train": {"file_name": str(file.relative_to(data)), "formatting": "univg"}}
+        (data / "dataset_info.json").write_text(json.dumps(info, indent=2))
+    return file
+
+
 def recipe_path(name: str) -> Path:
     """A recipe shipped with the package (a wheel install) or beside it (a source checkout)."""
     here = Path(__file__).resolve().parent
@@ -162,35 +178,85 @@ def _llamafactory_cli() -> str:
     return found
 
 
-def _train(config: dict[str, Any], name: str, out: Path, total_steps: int, say: Callable[[str], None]) -> None:
-    """Run ``llamafactory-cli train`` on ``config`` with a progress bar fed by its trainer_log.jsonl."""
+@dataclass
+class _Training:
+    """One ``llamafactory-cli train`` subprocess of :func:`llamafactory_train`."""
+
+    name: str
+    config_path: Path
+    log_path: Path
+    progress_file: Path
+    process: subprocess.Popen
+    bar: Any
+    stopped: bool = False  # terminated by us, because a sibling run failed
+
+    def update_bar(self) -> None:
+        self.bar.update(_steps_logged(self.progress_file) - self.bar.n)
+
+    def failed(self) -> bool:
+        return self.process.poll() not in (None, 0)
+
+
+def llamafactory_train(runs: list[tuple[dict[str, Any], str, int]], out: Path, say: Callable[[str], None]) -> None:
+    """Run ``llamafactory-cli train`` on each ``(config, name, steps)`` of ``runs`` at the same time, each
+    with its share of the CPU cores and a progress bar fed by its trainer_log.jsonl.
+
+    Concurrent runs with one core each get more done than the same runs one after the other with two
+    cores each: a small model's steps are too short to keep two cores busy (measured in docs/demo.md).
+
+    Args:
+        runs: ``(config, name, steps)``: a LLaMA-Factory config (written to ``out/configs/<name>.yaml``),
+            the run's name (its log is ``out/logs/<name>.log``) and its step count (the progress bar's end).
+        out: The demo's output directory.
+        say: Where the line saying that a run is done goes.
+
+    Raises:
+        RuntimeError: A run failed; the others were stopped. The message names its config and log and
+            ends with the log's last lines.
+    """
     import yaml
     from tqdm.auto import tqdm
 
-    config_path = out / "configs" / f"{name}.yaml"
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    log_path = out / "logs" / f"{name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    progress_file = Path(config["output_dir"]) / "trainer_log.jsonl"
-    progress_file.unlink(missing_ok=True)
     env = {
+        "OMP_NUM_THREADS": str(max(1, len(os.sched_getaffinity(0)) // len(runs))),  # unless the user chose
         **os.environ,
         "CUDA_VISIBLE_DEVICES": "",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    with log_path.open("w") as log, tqdm(total=total_steps, desc=name, unit="step", leave=True) as bar:
-        process = subprocess.Popen(
-            [_llamafactory_cli(), "train", str(config_path)], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-        while process.poll() is None:
+    trainings: list[_Training] = []
+    try:
+        for position, (config, name, steps) in enumerate(runs):
+            config_path = out / "configs" / f"{name}.yaml"
+            config_path.parent.mkdir(parents=True, exist_ok=True)
+            config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            log_path = out / "logs" / f"{name}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            progress_file = Path(config["output_dir"]) / "trainer_log.jsonl"
+            progress_file.unlink(missing_ok=True)
+            with log_path.open("w") as log:
+                command = [_llamafactory_cli(), "train", str(config_path)]
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            bar = tqdm(total=steps, desc=name, unit="step", position=position, leave=True)
+            trainings.append(_Training(name, config_path, log_path, progress_file, process, bar))
+        while any(t.process.poll() is None for t in trainings) and not any(t.failed() for t in trainings):
             time.sleep(1.0)
-            bar.update(_steps_logged(progress_file) - bar.n)
-        bar.update(_steps_logged(progress_file) - bar.n)
-    if process.returncode != 0:
-        tail = log_path.read_text()[-3000:]
-        raise RuntimeError(f"llamafactory-cli train {config_path} failed (log: {log_path}):\n{tail}")
-    say(f"{name}: done, log in {log_path}")
+            for training in trainings:
+                training.update_bar()
+    finally:
+        for training in trainings:
+            if training.process.poll() is None:  # interrupted, or a sibling run failed: stop it too
+                training.process.terminate()
+                training.process.wait()
+                training.stopped = True
+            training.update_bar()
+            training.bar.close()
+    for training in trainings:
+        if training.failed() and not training.stopped:
+            tail = training.log_path.read_text()[-3000:]
+            raise RuntimeError(
+                f"llamafactory-cli train {training.config_path} failed (log: {training.log_path}):\n{tail}"
+            )
+        say(f"{training.name}: done, log in {training.log_path}")
 
 
 def _steps_logged(trainer_log: Path) -> int:
@@ -289,7 +355,6 @@ def run_demo(
         A :class:`DemoResult`.
     """
     from .data import read
-    from .data.synth import generate
     from .testing import build_tiny_qwen_vl
 
     plan = plan or PLANS["default"]
@@ -308,24 +373,20 @@ def run_demo(
     done()
 
     done = phase("data")
-    common = {"image_size": plan.image_size, "grid": plan.grid, "tasks": DEMO_TASKS, "progress": None}
-    train_file = generate(out / "data" / "train", plan.train_samples, seed=seed, **common)
-    test_file = generate(out / "data" / "test", plan.test_samples, seed=seed + 10_000, **common)
-    info = {"demo_train": {"file_name": str(train_file.relative_to(out / "data")), "formatting": "univg"}}
-    (out / "data" / "dataset_info.json").write_text(json.dumps(info, indent=2))
+    train_file = write_data(plan, out, "train", plan.train_samples, seed)
+    test_file = write_data(plan, out, "test", plan.test_samples, seed + 10_000)
     done()
 
     done = phase("stage 1: CoT-SFT (llamafactory-cli)")
-    _train(stage1_config(plan, out, seed), "stage1", out, plan.sft_steps, say)
+    llamafactory_train([(stage1_config(plan, out, seed), "stage1", plan.sft_steps)], out, say)
     done()
 
     weightings = ["exp", "none"] if ablation else ["exp"]
-    for weighting in weightings:
-        done = phase(f"stage 2: GRPO, {weighting_name(weighting)} (llamafactory-cli)")
-        _train(
-            stage2_config(plan, out, seed, weighting), f"stage2_{weighting_name(weighting)}", out, plan.grpo_steps, say
-        )
-        done()
+    names = [f"stage2_{weighting_name(weighting)}" for weighting in weightings]
+    done = phase(f"stage 2: GRPO, {' + '.join(map(weighting_name, weightings))} (llamafactory-cli)")
+    configs = [stage2_config(plan, out, seed, weighting) for weighting in weightings]
+    llamafactory_train([(config, name, plan.grpo_steps) for config, name in zip(configs, names)], out, say)
+    done()
 
     done = phase("evaluation")
     test_samples = list(read(test_file))
