@@ -12,13 +12,12 @@ Both include the processes' start-up. Prints a table with the wall times and the
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from univg_plugin.demo import PLANS, llamafactory_train, stage1_config, stage2_config, write_data
+from univg_plugin.demo import PLANS, cpu_cores, llamafactory_train, stage1_config, stage2_config, write_data
 from univg_plugin.testing import build_tiny_qwen_vl
 
 
@@ -28,7 +27,7 @@ def main() -> None:
     parser.add_argument("--sft-steps", type=int, default=150, help="stage-1 steps before timing")
     args = parser.parse_args()
     plan = replace(PLANS["default"], sft_steps=args.sft_steps, grpo_steps=args.steps)
-    cores = len(os.sched_getaffinity(0))
+    cores = cpu_cores()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         build_tiny_qwen_vl(out / "model", family="qwen2_vl", seed=0, spec=plan.model)

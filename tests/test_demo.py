@@ -125,3 +125,18 @@ def test_a_failing_run_stops_its_sibling_and_is_named(tmp_path):
         except OSError:  # the process ended while we looked
             continue
     assert not still_running, f"the sibling run is still training: pid {still_running}"
+
+
+def test_cpu_cores_without_affinity_falls_back_to_the_core_count(monkeypatch):
+    """macOS has no os.sched_getaffinity: the demo's thread split must still work there."""
+    import os
+
+    from univg_plugin.demo import cpu_cores
+
+    if hasattr(os, "sched_getaffinity"):
+        assert cpu_cores() == len(os.sched_getaffinity(0))
+        monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cpu_cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert cpu_cores() == 1

@@ -178,6 +178,13 @@ def _llamafactory_cli() -> str:
     return found
 
 
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (all of the machine's where the OS cannot tell, e.g. macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclass
 class _Training:
     """One ``llamafactory-cli train`` subprocess of :func:`llamafactory_train`."""
@@ -218,7 +225,7 @@ def llamafactory_train(runs: list[tuple[dict[str, Any], str, int]], out: Path, s
     from tqdm.auto import tqdm
 
     env = {
-        "OMP_NUM_THREADS": str(max(1, len(os.sched_getaffinity(0)) // len(runs))),  # unless the user chose
+        "OMP_NUM_THREADS": str(max(1, cpu_cores() // len(runs))),  # unless the user chose
         **os.environ,
         "CUDA_VISIBLE_DEVICES": "",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
