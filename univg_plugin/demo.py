@@ -224,8 +224,11 @@ def llamafactory_train(runs: list[tuple[dict[str, Any], str, int]], out: Path, s
     import yaml
     from tqdm.auto import tqdm
 
+    # Runs that share the machine get a share of its cores each (unless the user chose a number); a
+    # lone run keeps torch's own default.
+    shares = {"OMP_NUM_THREADS": str(max(1, cpu_cores() // len(runs)))} if len(runs) > 1 else {}
     env = {
-        "OMP_NUM_THREADS": str(max(1, cpu_cores() // len(runs))),  # unless the user chose
+        **shares,
         **os.environ,
         "CUDA_VISIBLE_DEVICES": "",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
