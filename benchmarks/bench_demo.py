@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from univg_plugin.demo import PLANS, cpu_cores, llamafactory_train, stage1_config, stage2_config, write_data
-from univg_plugin.testing import build_tiny_qwen_vl
+from univg_plugin.tiny_models import build_tiny_qwen_vl
 
 
 def main() -> None:

@@ -119,7 +119,7 @@ def time_generation(
     from univg_plugin.data import read
     from univg_plugin.data.synth import generate
     from univg_plugin.eval import generate_predictions
-    from univg_plugin.testing import build_tiny_qwen_vl
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
 
     torch.set_num_threads(threads)
     rows = []

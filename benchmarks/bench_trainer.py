@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
 
 def run_one(kind: str, model: str, workdir: str, steps: int) -> None:
     """Child process: train ``steps`` steps, print per-step times and peak RSS as JSON."""
-    from _grpo import config_kwargs, multi_image_dataset, varied_accuracy
+    from grpo_data import config_kwargs, multi_image_dataset, varied_accuracy
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
@@ -77,7 +77,7 @@ def main() -> None:
         run_one(kind, model, workdir, options.steps)
         return
 
-    from univg_plugin.testing import build_tiny_qwen_vl
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
 
     with tempfile.TemporaryDirectory() as workdir:
         model = str(build_tiny_qwen_vl(Path(workdir) / "model", family="qwen2_vl", seed=0))

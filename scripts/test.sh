@@ -29,12 +29,13 @@ ensure_env() {  # ensure_env VENV CHECK PIP_ARGS...
   fi
 }
 
-ensure_env .venv "import univg_plugin, llamafactory, pytest, hypothesis" -e ".[llamafactory,test,dev]"
-ensure_env .venv-trl1 "import univg_plugin, pytest, hypothesis, trl; assert trl.__version__.startswith('1.')" \
+ensure_env .venv "import univg_plugin, llamafactory, pytest, hypothesis, importlinter" -e ".[llamafactory,test,dev]"
+ensure_env .venv-trl1 "import univg_plugin, pytest, hypothesis, importlinter, trl; assert trl.__version__.startswith('1.')" \
   -e ".[test]" "trl>=1.16,<2"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache  # the architecture contracts in pyproject.toml
 
 echo "== tests: LLaMA-Factory environment"
 .venv/bin/python -m pytest "$@"

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def tiny_qwen2_vl(tmp_path_factory) -> Path:
     """A tiny random Qwen2-VL checkpoint directory."""
-    from univg_plugin.testing import build_tiny_qwen_vl
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
 
     return build_tiny_qwen_vl(tmp_path_factory.mktemp("tiny") / "qwen2_vl", family="qwen2_vl", seed=0)
 
@@ -30,7 +30,7 @@ def tiny_qwen2_vl(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_qwen2_5_vl(tmp_path_factory) -> Path:
     """A tiny random Qwen2.5-VL checkpoint directory."""
-    from univg_plugin.testing import build_tiny_qwen_vl
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
 
     return build_tiny_qwen_vl(tmp_path_factory.mktemp("tiny") / "qwen2_5_vl", family="qwen2_5_vl", seed=0)
 

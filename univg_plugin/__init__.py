@@ -10,7 +10,7 @@ trainer):
 - :mod:`.data`: the CoT grounding format, readers/writers, validation, synthetic data;
 - :mod:`.eval`: benchmarks' metrics, generation, reports;
 - :mod:`.integrations`: LLaMA-Factory (``stage: grpo``, ``"formatting": "univg"``), EasyR1, verl;
-- :mod:`.testing`: tiny offline Qwen-VL checkpoints; :mod:`.demo`: ``univg demo``; :mod:`.cli`: ``univg``.
+- :mod:`.tiny_models`: tiny offline Qwen-VL checkpoints; :mod:`.demo`: ``univg demo``; :mod:`.cli`: ``univg``.
 """
 
 __version__ = "0.1.0"

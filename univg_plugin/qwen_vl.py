@@ -1,4 +1,16 @@
-"""Qwen-VL conventions shared by the trainer, the data tools and the tiny checkpoints."""
+"""Qwen-VL conventions shared by the rewards, the trainer, the data tools and the tiny checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The Qwen2-VL / Qwen2.5-VL image processors' default pixel limits (``min_pixels``, ``max_pixels``).
+DEFAULT_MIN_PIXELS = 56 * 56
+DEFAULT_MAX_PIXELS = 14 * 14 * 4 * 1280
+#: Patch size times merge size: both sides of a resized Qwen2-VL / Qwen2.5-VL input are multiples of it.
+RESIZE_FACTOR = 28
+#: The vision tower's patch size (Qwen2-VL / Qwen2.5-VL).
+PATCH_SIZE = 14
 
 #: Qwen's special tokens, in the order Qwen2-VL numbers them after the BPE vocabulary.
 QWEN_SPECIAL_TOKENS: tuple[str, ...] = (
@@ -64,3 +76,17 @@ QWEN_VL_CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+def set_pixel_limits(image_processor: Any, min_pixels: int | None, max_pixels: int | None) -> tuple[int, int]:
+    """Set a Qwen-VL image processor's pixel limits (transformers 4.5x and 5.x); returns the effective ones."""
+    size = image_processor.size
+    low = size["shortest_edge"] if min_pixels is None else min_pixels
+    high = size["longest_edge"] if max_pixels is None else max_pixels
+    if low > high:
+        raise ValueError(f"min_pixels ({low}) must not exceed max_pixels ({high})")
+    image_processor.size = {"shortest_edge": low, "longest_edge": high}
+    for name, value in (("min_pixels", low), ("max_pixels", high)):
+        if hasattr(image_processor, name):  # transformers 4.5x reads these attributes too
+            setattr(image_processor, name, value)
+    return low, high

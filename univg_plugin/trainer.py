@@ -24,10 +24,18 @@ import torch
 from trl import GRPOConfig, GRPOTrainer
 
 from .compat import require_supported_trl
+from .plugins import Registry
 from .qwen_vl import VISION_PLACEHOLDER_TOKENS
-from .weighting import METHODS, difficulty_weights, group_mean, phi
+from .weighting import difficulty_weights, group_mean, resolve_method
 
-__all__ = ["DifficultyAwareGRPOConfig", "DifficultyAwareGRPOTrainer"]
+__all__ = ["TRAINERS", "DifficultyAwareGRPOConfig", "DifficultyAwareGRPOTrainer"]
+
+#: GRPO trainers by name (entry-point group ``univg_plugin.trainers``), for LLaMA-Factory's
+#: ``grpo_trainer`` key. A registered trainer must take ``trl.GRPOTrainer``'s arguments; it is given a
+#: :class:`DifficultyAwareGRPOConfig` (a ``GRPOConfig``) as ``args``.
+TRAINERS = Registry(
+    "univg_plugin.trainers", "GRPO trainer", {"difficulty_aware": "univg_plugin.trainer:DifficultyAwareGRPOTrainer"}
+)
 
 
 @dataclass
@@ -35,10 +43,11 @@ class DifficultyAwareGRPOConfig(GRPOConfig):
     """``GRPOConfig`` plus the difficulty-aware weighting settings.
 
     Args:
-        difficulty_weighting: ``exp`` (paper default, ``e^(1-mIoU)``), ``power``, ``log``, ``linear`` or
-            ``none`` (plain GRPO).
+        difficulty_weighting: A method of :data:`univg_plugin.weighting.WEIGHTING_METHODS`: ``exp``
+            (paper default, ``e^(1-mIoU)``), ``power``, ``log``, ``linear``, ``none`` (plain GRPO) or
+            another package's.
         difficulty_params: Parameters of the method (e.g. ``{"power": 2.0}``); see
-            :data:`univg_plugin.weighting.METHODS`.
+            :attr:`univg_plugin.weighting.WeightingMethod.params`.
         difficulty_accuracy_reward: Name of the reward function whose group mean is the mIoU
             (``iou`` for our registry's accuracy reward).
         difficulty_normalize: Rescale each batch's weights to mean 1 (beyond the paper; off).
@@ -48,7 +57,7 @@ class DifficultyAwareGRPOConfig(GRPOConfig):
             sampled placeholder breaks the next forward pass of a Qwen-VL model.
     """
 
-    difficulty_weighting: str = field(default="exp", metadata={"help": f"One of {', '.join(METHODS)}."})
+    difficulty_weighting: str = field(default="exp", metadata={"help": "A registered difficulty weighting method."})
     difficulty_params: dict[str, float] | None = field(default=None, metadata={"help": "Method parameters."})
     difficulty_accuracy_reward: str = field(default="iou", metadata={"help": "Reward whose group mean is mIoU."})
     difficulty_normalize: bool = field(default=False, metadata={"help": "Rescale weights to mean 1 per batch."})
@@ -58,8 +67,7 @@ class DifficultyAwareGRPOConfig(GRPOConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        params = dict(self.difficulty_params or {})
-        phi(torch.zeros(1), self.difficulty_weighting, **params)  # validates method and parameters
+        resolve_method(self.difficulty_weighting, self.difficulty_params)  # validates method and parameters
         if not 0.0 <= self.difficulty_hard_threshold <= self.difficulty_easy_threshold <= 1.0:
             raise ValueError("need 0 <= difficulty_hard_threshold <= difficulty_easy_threshold <= 1")
 

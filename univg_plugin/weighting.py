@@ -4,6 +4,13 @@ GRPO normalizes rewards inside each group of ``G`` completions of one prompt, so
 IoU 0.8) gets updates as large as a hard one (mean IoU 0.2). The paper multiplies each completion's
 policy term by ``phi(mIoU)``, a weight that falls as the group's mean accuracy reward rises.
 
+A weighting method is a :class:`WeightingMethod` registered by name in :data:`WEIGHTING_METHODS`
+(entry-point group ``univg_plugin.difficulty``): the built-ins :data:`EXP` (the paper's), :data:`POWER`,
+:data:`LOG`, :data:`LINEAR` and :data:`NONE`, plus any that another package declares, e.g.::
+
+    [project.entry-points."univg_plugin.difficulty"]
+    sqrt = "my_package.weights:SQRT"    # SQRT = WeightingMethod(sqrt_weight, {"scale": 1.0})
+
 This module is torch only and imports no trainer, so any GRPO implementation can use it. Rewards must
 be laid out group by group (``G`` consecutive completions per prompt) and must be the rewards of the
 whole batch gathered over all processes: a group split across processes is then still one group.
@@ -11,30 +18,127 @@ whole batch gathered over all processes: a group split across processes is then 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["METHODS", "difficulty_weights", "group_mean", "phi"]
+from .plugins import Registry
 
-#: Weighting methods and their parameters (with defaults).
-METHODS: dict[str, dict[str, float]] = {
-    "exp": {},  # e^(1 - m), range [1, e]; the paper's released setting
-    "power": {"power": 1.0, "offset": 1.05},  # (offset - m)^power
-    "log": {"eps": 0.02},  # -log(eps + m), floored at 0
-    "linear": {"intercept": 1.0, "slope": 1.0},  # intercept + slope * (1 - m)
-    "none": {},  # 1: plain GRPO
-}
+__all__ = [
+    "EXP",
+    "LINEAR",
+    "LOG",
+    "NONE",
+    "POWER",
+    "WEIGHTING_METHODS",
+    "WeightingMethod",
+    "difficulty_weights",
+    "exp_weight",
+    "group_mean",
+    "linear_weight",
+    "log_weight",
+    "none_weight",
+    "phi",
+    "power_weight",
+    "resolve_method",
+]
 
 
-def _check(method: str, params: dict[str, float]) -> dict[str, float]:
-    if method not in METHODS:
-        raise ValueError(f"unknown difficulty weighting method {method!r}; expected one of: {', '.join(METHODS)}")
-    unknown = sorted(set(params) - set(METHODS[method]))
+@dataclass(frozen=True)
+class WeightingMethod:
+    """A difficulty weighting method: a weight function and the defaults of its parameters.
+
+    Attributes:
+        weight: ``weight(m, **params) -> weights``, where ``m`` is a tensor of group mean accuracy
+            rewards already clamped to [0, 1]; the weights must be positive (they scale the clipped
+            policy term) and should fall as ``m`` rises.
+        params: The parameters the method takes (the keys of ``difficulty_params``), with defaults.
+    """
+
+    weight: Callable[..., torch.Tensor]
+    params: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """The first line of the weight function's docstring."""
+        return (self.weight.__doc__ or "").strip().split("\n")[0]
+
+
+def exp_weight(m: torch.Tensor) -> torch.Tensor:
+    """``e^(1 - m)``, in [1, e]: the paper's released setting."""
+    return torch.exp(1.0 - m)
+
+
+def power_weight(m: torch.Tensor, *, power: float, offset: float) -> torch.Tensor:
+    """``(offset - m)^power``, floored at 0."""
+    return (offset - m).clamp(min=0.0) ** power
+
+
+def log_weight(m: torch.Tensor, *, eps: float) -> torch.Tensor:
+    """``-log(eps + m)``, floored at 0 so that a group never gets a negative weight."""
+    return (-torch.log(eps + m)).clamp(min=0.0)
+
+
+def linear_weight(m: torch.Tensor, *, intercept: float, slope: float) -> torch.Tensor:
+    """``intercept + slope * (1 - m)``."""
+    return intercept + slope * (1.0 - m)
+
+
+def none_weight(m: torch.Tensor) -> torch.Tensor:
+    """1 for every group: plain GRPO."""
+    return torch.ones_like(m)
+
+
+EXP = WeightingMethod(exp_weight)
+POWER = WeightingMethod(power_weight, {"power": 1.0, "offset": 1.05})
+LOG = WeightingMethod(log_weight, {"eps": 0.02})
+LINEAR = WeightingMethod(linear_weight, {"intercept": 1.0, "slope": 1.0})
+NONE = WeightingMethod(none_weight)
+
+#: Every difficulty weighting method by name: the built-ins below and other packages' entry points.
+WEIGHTING_METHODS = Registry(
+    "univg_plugin.difficulty",
+    "difficulty weighting method",
+    {
+        "exp": "univg_plugin.weighting:EXP",
+        "power": "univg_plugin.weighting:POWER",
+        "log": "univg_plugin.weighting:LOG",
+        "linear": "univg_plugin.weighting:LINEAR",
+        "none": "univg_plugin.weighting:NONE",
+    },
+)
+
+
+def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Check a method name and its parameters; the one place that does.
+
+    Args:
+        method: A name registered in :data:`WEIGHTING_METHODS`.
+        params: Some of the method's parameters (the others keep their defaults).
+
+    Returns:
+        The method's weight function with every parameter bound: ``f(m) -> weights``.
+
+    Raises:
+        ValueError: an unknown method (the message lists the known ones) or a parameter it does not take.
+
+    Example:
+        >>> resolve_method("linear", {"slope": 2.0})(torch.tensor([0.5])).tolist()
+        [2.0]
+    """
+    try:
+        found = WEIGHTING_METHODS.load(method)
+    except KeyError as error:
+        raise ValueError(error.args[0]) from None
+    if not isinstance(found, WeightingMethod):
+        raise TypeError(f"difficulty weighting method {method!r} is a {type(found).__name__}, not a WeightingMethod")
+    unknown = sorted(set(params or {}) - set(found.params))
     if unknown:
-        allowed = ", ".join(METHODS[method]) or "none"
+        allowed = ", ".join(found.params) or "none"
         raise ValueError(f"method {method!r} takes no parameter {', '.join(unknown)} (its parameters: {allowed})")
-    return {**METHODS[method], **params}
+    return functools.partial(found.weight, **{**found.params, **(params or {})})
 
 
 def phi(mean_accuracy: torch.Tensor, method: str = "exp", **params: float) -> torch.Tensor:
@@ -42,10 +146,10 @@ def phi(mean_accuracy: torch.Tensor, method: str = "exp", **params: float) -> to
 
     Args:
         mean_accuracy: Mean accuracy reward (mIoU) per group; clamped to [0, 1] first.
-        method: ``exp`` (``e^(1-m)``, default), ``power`` (``(offset-m)^power``), ``log``
-            (``-log(eps+m)``, floored at 0 so that a group never gets a negative weight), ``linear``
-            (``intercept + slope*(1-m)``) or ``none`` (1).
-        **params: The method's parameters (see :data:`METHODS`).
+        method: A registered method: ``exp`` (``e^(1-m)``, default), ``power`` (``(offset-m)^power``),
+            ``log`` (``-log(eps+m)``, floored at 0 so that a group never gets a negative weight),
+            ``linear`` (``intercept + slope*(1-m)``), ``none`` (1) or another package's.
+        **params: The method's parameters (:attr:`WeightingMethod.params`).
 
     Returns:
         A tensor of weights, the shape of ``mean_accuracy``.
@@ -54,17 +158,7 @@ def phi(mean_accuracy: torch.Tensor, method: str = "exp", **params: float) -> to
         >>> [round(w, 4) for w in phi(torch.tensor([0.0, 1.0])).tolist()]
         [2.7183, 1.0]
     """
-    settings = _check(method, params)
-    m = mean_accuracy.clamp(0.0, 1.0)
-    if method == "exp":
-        return torch.exp(1.0 - m)
-    if method == "power":
-        return (settings["offset"] - m).clamp(min=0.0) ** settings["power"]
-    if method == "log":
-        return (-torch.log(settings["eps"] + m)).clamp(min=0.0)
-    if method == "linear":
-        return settings["intercept"] + settings["slope"] * (1.0 - m)
-    return torch.ones_like(m)
+    return resolve_method(method, params)(mean_accuracy.clamp(0.0, 1.0))
 
 
 def group_mean(rewards: torch.Tensor, group_size: int) -> torch.Tensor:

@@ -13,6 +13,7 @@ from .data import data
 from .demo import demo
 from .doctor import doctor
 from .eval import eval_group
+from .plugins import plugins
 from .rewards import rewards
 from .tiny import tiny_model
 
@@ -30,6 +31,7 @@ def main() -> None:
 main.add_command(doctor)
 main.add_command(tiny_model)
 main.add_command(rewards)
+main.add_command(plugins)
 main.add_command(data)
 main.add_command(eval_group)
 main.add_command(demo)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-_PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _options(pairs: tuple[str, ...], flag: str) -> dict[str, Any]:
-    """``("space=norm1", "dataset_info=true")`` -> ``{"space": "norm1", "dataset_info": True}``."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=flag)
-        options[key.replace("-", "_")] = {"true": True, "false": False}.get(value.lower(), value)
-    return options
+from .options import DIRECTORY, EXISTING_FILE, parse_key_values, read_option
 
 
 def _weights(text: str | None, flag: str) -> dict[str, float] | None:
@@ -48,32 +36,31 @@ def data() -> None:
 
 @data.command("formats")
 def formats_command() -> None:
-    """List the dataset formats: whether each is read and/or written, and what it cannot hold."""
-    from ..data import FORMATS
-    from ..data.registry import describe
+    """List the dataset formats: whether each is read and/or written, what it cannot hold, its package."""
+    from ..data.formats import FORMATS, describe, format_class
 
-    for name in sorted(FORMATS):
-        cls = FORMATS[name]
+    for name in FORMATS.names():
+        cls = format_class(name)
         modes = "/".join(mode for mode, ok in (("read", cls.readable), ("write", cls.writable)) if ok)
         summary, lost = describe(cls)
-        click.echo(f"{name} ({modes})\n  {summary}")
+        click.echo(f"{name} ({modes}) from {FORMATS.provider(name)}\n  {summary}")
         if lost:
             click.echo(f"  cannot hold: {lost}")
 
 
 @data.command("validate")
-@click.argument("file", type=_PATH)
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE (see `univg data formats`).")
 @click.option("--check-files", is_flag=True, help="Also check that every image exists, opens, and matches image_sizes.")
 @click.option(
     "--media-root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     help="Directory the image paths are relative to [default: FILE's directory].",
 )
 @click.option(
     "--max-errors", type=int, default=50, show_default=True, help="Print at most this many bad rows (0: all)."
 )
-@click.option("-r", "--read-option", "read_options", multiple=True, help="Reader option KEY=VALUE (e.g. space=norm1).")
+@read_option("Reader option KEY=VALUE (e.g. space=norm1).")
 def validate_command(
     file: Path, fmt: str, check_files: bool, media_root: Path | None, max_errors: int, read_options: tuple[str, ...]
 ) -> None:
@@ -100,7 +87,7 @@ def validate_command(
         media_root=media_root,
         progress=None,
         on_error=show,
-        **_options(read_options, "--read-option"),
+        **parse_key_values(read_options, "--read-option"),
     )
     if max_errors and printed > max_errors:
         click.echo(f"... and {printed - max_errors} more bad row(s)", err=True)
@@ -112,7 +99,7 @@ def validate_command(
 
 
 @data.command("convert")
-@click.argument("source", type=_PATH)
+@click.argument("source", type=EXISTING_FILE)
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "source_format", required=True, help="Format of SOURCE (see `univg data formats`).")
 @click.option("--to", "destination_format", required=True, help="Format of DESTINATION.")
@@ -120,10 +107,10 @@ def validate_command(
 @click.option("--fill-sizes", is_flag=True, help="Read missing image_sizes from the image files (pixel <-> 0-1000).")
 @click.option(
     "--media-root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     help="Directory the image paths are relative to [default: SOURCE's directory].",
 )
-@click.option("-r", "--read-option", "read_options", multiple=True, help="Reader option KEY=VALUE (e.g. space=norm1).")
+@read_option("Reader option KEY=VALUE (e.g. space=norm1).")
 @click.option(
     "-w", "--write-option", "write_options", multiple=True, help="Writer option KEY=VALUE (e.g. dataset_name=train)."
 )
@@ -166,8 +153,8 @@ def convert_command(
             fill_sizes=fill_sizes,
             media_root=media_root,
             progress=None,
-            read_options=_options(read_options, "--read-option"),
-            write_options=_options(write_options, "--write-option"),
+            read_options=parse_key_values(read_options, "--read-option"),
+            write_options=parse_key_values(write_options, "--write-option"),
         )
     except (DataError, ValueError, TypeError) as error:
         click.echo(f"error: {error}", err=True)
@@ -176,10 +163,10 @@ def convert_command(
 
 
 @data.command("stats")
-@click.argument("file", type=_PATH)
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-@click.option("-r", "--read-option", "read_options", multiple=True, help="Reader option KEY=VALUE.")
+@read_option("Reader option KEY=VALUE.")
 def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, ...]) -> None:
     """Describe FILE: samples per task, images per sample, coordinate spaces, difficulty, box sizes
     and the share with reasoning. Bad rows are skipped and counted (run `univg data validate`)."""
@@ -192,7 +179,7 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
         skipped += 1
 
     stats = DatasetStats().update(
-        read(file, fmt, errors="skip", on_skip=skip, progress=None, **_options(read_options, "--read-option"))
+        read(file, fmt, errors="skip", on_skip=skip, progress=None, **parse_key_values(read_options, "--read-option"))
     )
     if as_json:
         click.echo(json.dumps({**stats.to_dict(), "bad_rows": skipped}, indent=2))
@@ -203,7 +190,7 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
 
 
 @data.command("synth")
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out", type=DIRECTORY)
 @click.option("--n", "count", type=int, default=100, show_default=True, help="Number of samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--image-size", type=str, default="224", show_default=True, help="Image side, or WIDTHxHEIGHT.")
@@ -234,6 +221,7 @@ def synth_command(
     easy/medium/hard by object size and distractors (meta.difficulty).
     """
     from ..data.synth import generate
+    from ..demo.tasks import COMPACT_BUILDERS
 
     width, _, height = image_size.lower().partition("x")
     try:
@@ -248,6 +236,7 @@ def synth_command(
             file_name=file_name,
             progress=None,
             grid=grid,
+            builders=COMPACT_BUILDERS,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from None

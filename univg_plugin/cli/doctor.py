@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..compat import support_report
+from ..integrations.llamafactory.status import integration_status
 
 
 @click.command()
@@ -21,9 +22,7 @@ def doctor() -> None:
         mark = "ok " if check.ok else "BAD"
         version = check.version or "-"
         click.echo(f"[{mark}] {check.package:<{width}}  {version:<14} {check.message}")
-    from ..integrations.llamafactory.hook import hook_status
-
-    hook_ok, hook_message = hook_status()
+    hook_ok, hook_message = integration_status()
     click.echo(f"[{'ok ' if hook_ok else 'BAD'}] llamafactory integration: {hook_message}")
     failures = [check for check in checks if not check.ok] + ([] if hook_ok else ["integration"])
     if failures:

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .data import _options
+from .options import DIRECTORY, EXISTING_FILE, option_group, parse_key_values, read_option
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-_DIR = click.Path(file_okay=False, path_type=Path)
+if TYPE_CHECKING:
+    from ..data import GroundingSample
+    from ..eval import GenerationResult
+
+# The values of CoordinateSpace, AnswerPolicy and eval.generate.Backend, written out: `univg --help` imports no numpy
+# (tests/eval/test_eval_cli.py checks that they agree).
 _SPACES = ("norm1000", "abs_input", "norm1", "abs_image")
 _POLICIES = ("strict", "lenient", "first")
+_BACKENDS = ("transformers", "vllm")
 
-_SCORING_OPTIONS = (
+_scoring_options = option_group(
     click.option(
         "--benchmark",
         "benchmarks",
-        type=_FILE,
+        type=EXISTING_FILE,
         multiple=True,
         required=True,
         help="Benchmark file; repeat it for several (e.g. the five zero-shot sets, one task each).",
@@ -33,16 +36,10 @@ _SCORING_OPTIONS = (
         help="Benchmark layout: mig_bench, zero_shot, univg (ours, e.g. from `univg data synth`), any readable "
         "format of `univg data formats`, or auto (told by the first row).",
     ),
-    click.option(
-        "-r",
-        "--read-option",
-        "read_options",
-        multiple=True,
-        help="Benchmark reader option KEY=VALUE (e.g. frames_root=DIR for ReVOS rows, space=norm1000).",
-    ),
+    read_option("Benchmark reader option KEY=VALUE (e.g. frames_root=DIR for ReVOS rows, space=norm1000)."),
     click.option(
         "--media-root",
-        type=_DIR,
+        type=DIRECTORY,
         help="Directory the benchmark's image paths are relative to [default: the first benchmark's directory].",
     ),
     click.option(
@@ -79,25 +76,39 @@ _SCORING_OPTIONS = (
     ),
     click.option("--no-plot", is_flag=True, help="Do not write the PNG bar chart."),
 )
+_generation_options = option_group(
+    click.option("--batch-size", type=int, default=8, show_default=True, help="Samples per generate call."),
+    click.option("--max-new-tokens", type=int, default=256, show_default=True, help="Generation budget per sample."),
+    click.option(
+        "--backend",
+        type=click.Choice(_BACKENDS),
+        default="transformers",
+        show_default=True,
+        help="Generation engine (vllm must be installed).",
+    ),
+    click.option("--sample", "do_sample", is_flag=True, help="Sample instead of greedy decoding."),
+    click.option("--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature (--sample)."),
+    click.option("--device", help="Torch device [default: cuda when available, else cpu]."),
+    click.option("--dtype", help="Torch dtype, e.g. bfloat16 [default: bfloat16 on cuda, float32 on cpu]."),
+)
+#: The parameters of `_generation_options`, passed to `generate_predictions` as they are.
+_GENERATION = ("batch_size", "max_new_tokens", "backend", "do_sample", "temperature", "device", "dtype")
 
 
-def _scoring_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply the options ``score`` and ``run`` share."""
-    return functools.reduce(lambda wrapped, option: option(wrapped), reversed(_SCORING_OPTIONS), command)
-
-
-def _fail(error: Exception) -> None:
+def _fail(error: Exception) -> NoReturn:
     click.echo(f"error: {error}", err=True)
     raise SystemExit(1)
 
 
-def _load(benchmarks: tuple[Path, ...], fmt: str, read_options: tuple[str, ...]):
+def _load(benchmarks: tuple[Path, ...], fmt: str, read_options: tuple[str, ...]) -> tuple[list[GroundingSample], str]:
     from ..eval import load_benchmark
 
-    return load_benchmark(benchmarks, fmt, **_options(read_options, "--read-option"))
+    return load_benchmark(benchmarks, fmt, **parse_key_values(read_options, "--read-option"))
 
 
-def _score_and_report(predictions: Path, samples, fmt: str, out_dir: Path, media_root: Path, **settings: Any) -> None:
+def _score_and_report(
+    predictions: Path, samples: list[GroundingSample], fmt: str, out_dir: Path, media_root: Path, **settings: Any
+) -> None:
     from ..eval import score
 
     compare = settings.pop("compare") == "paper"
@@ -120,6 +131,36 @@ def _score_and_report(predictions: Path, samples, fmt: str, out_dir: Path, media
     click.echo("wrote " + ", ".join(str(path) for path in files.values()), err=True)
 
 
+def _generate(
+    model_path: Path,
+    samples: list[GroundingSample],
+    out: Path,
+    media_root: Path,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    generation: dict[str, Any],
+) -> GenerationResult:
+    """Generate ``out/predictions.jsonl`` (resuming it) and say what was done; returns the ``GenerationResult``."""
+    from ..eval import generate_predictions
+
+    result = generate_predictions(
+        model_path,
+        samples,
+        out / "predictions.jsonl",
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        media_root=media_root,
+        progress=None,
+        **generation,
+    )
+    click.echo(
+        f"generated {result.generated} sample(s) ({result.samples_per_second:.2f}/s), "
+        f"{result.skipped} already in {result.path}",
+        err=True,
+    )
+    return result
+
+
 @click.group("eval")
 def eval_group() -> None:
     """Evaluate grounding: MIG-Bench, the zero-shot reasoning-grounding sets (LISA, LLMSeg, ReasonVOS,
@@ -133,9 +174,9 @@ def eval_group() -> None:
 
 
 @eval_group.command("score")
-@click.argument("predictions", type=_FILE)
+@click.argument("predictions", type=EXISTING_FILE)
 @_scoring_options
-@click.option("--out-dir", type=_DIR, help="Where the reports go [default: PREDICTIONS' directory].")
+@click.option("--out-dir", type=DIRECTORY, help="Where the reports go [default: PREDICTIONS' directory].")
 def score_command(
     predictions: Path,
     benchmarks: tuple[Path, ...],
@@ -168,23 +209,11 @@ def score_command(
 @_scoring_options
 @click.option(
     "--out-dir",
-    type=_DIR,
+    type=DIRECTORY,
     help="Where predictions.jsonl and the reports go; rerun with the same one to resume "
     "[default: eval/MODEL-BENCHMARK].",
 )
-@click.option("--batch-size", type=int, default=8, show_default=True, help="Samples per generate call.")
-@click.option("--max-new-tokens", type=int, default=256, show_default=True, help="Generation budget per sample.")
-@click.option(
-    "--backend",
-    type=click.Choice(["transformers", "vllm"]),
-    default="transformers",
-    show_default=True,
-    help="Generation engine (vllm must be installed).",
-)
-@click.option("--sample", "do_sample", is_flag=True, help="Sample instead of greedy decoding.")
-@click.option("--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature (--sample).")
-@click.option("--device", help="Torch device [default: cuda when available, else cpu].")
-@click.option("--dtype", help="Torch dtype, e.g. bfloat16 [default: bfloat16 on cuda, float32 on cpu].")
+@_generation_options
 @click.option("--limit", type=int, help="Only the first N samples (a quick look).")
 def run_command(
     model_path: Path,
@@ -193,13 +222,6 @@ def run_command(
     read_options: tuple[str, ...],
     media_root: Path | None,
     out_dir: Path | None,
-    batch_size: int,
-    max_new_tokens: int,
-    backend: str,
-    do_sample: bool,
-    temperature: float,
-    device: str | None,
-    dtype: str | None,
     limit: int | None,
     **settings: Any,
 ) -> None:
@@ -213,7 +235,6 @@ def run_command(
     Example: univg eval run --model ckpt --benchmark synth/data.jsonl --group-by difficulty
     """
     from ..data import DataError
-    from ..eval import generate_predictions
 
     try:
         samples, fmt = _load(benchmarks, fmt, read_options)
@@ -221,27 +242,8 @@ def run_command(
             samples = samples[:limit]
         root = media_root or benchmarks[0].parent
         out = out_dir or Path("eval") / f"{model_path.resolve().name}-{benchmarks[0].stem}"
-        result = generate_predictions(
-            model_path,
-            samples,
-            out / "predictions.jsonl",
-            batch_size=batch_size,
-            max_new_tokens=max_new_tokens,
-            min_pixels=settings["min_pixels"],
-            max_pixels=settings["max_pixels"],
-            media_root=root,
-            backend=backend,
-            do_sample=do_sample,
-            temperature=temperature,
-            device=device,
-            dtype=dtype,
-            progress=None,
-        )
-        click.echo(
-            f"generated {result.generated} sample(s) ({result.samples_per_second:.2f}/s), "
-            f"{result.skipped} already in {result.path}",
-            err=True,
-        )
+        generation = {name: settings.pop(name) for name in _GENERATION}
+        result = _generate(model_path, samples, out, root, settings["min_pixels"], settings["max_pixels"], generation)
         settings["min_pixels"] = settings["min_pixels"] or result.min_pixels
         settings["max_pixels"] = settings["max_pixels"] or result.max_pixels
         _score_and_report(result.path, samples, fmt, out, root, **settings)

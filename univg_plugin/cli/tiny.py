@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..testing import FAMILIES
+from ..tiny_models import FAMILIES
 
 
 @click.command("tiny-model")
@@ -29,7 +29,7 @@ def tiny_model(path: Path, family: str, seed: int, hidden_size: int, layers: int
     loads with transformers' AutoProcessor / AutoModelForImageTextToText, LLaMA-Factory's qwen2_vl
     template and TRL's GRPOTrainer. Tests, tiny recipes and the demo use it.
     """
-    from ..testing import TinyModelSpec, build_tiny_qwen_vl
+    from ..tiny_models import TinyModelSpec, build_tiny_qwen_vl
 
     spec = TinyModelSpec(hidden_size=hidden_size, num_hidden_layers=layers, intermediate_size=hidden_size * 2)
     out = build_tiny_qwen_vl(path, family=family, seed=seed, spec=spec)  # type: ignore[arg-type]

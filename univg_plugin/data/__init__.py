@@ -1,19 +1,19 @@
 """The CoT grounding dataset format: schema, validation, readers and writers, rendering, synthetic data.
 
 - :class:`GroundingSample`: one validated sample (our ``univg`` jsonl holds one per line);
-- :func:`read` / :func:`write` / :func:`convert`: streaming readers and writers of the registered
-  formats (:data:`FORMATS`), with errors that name the file, the row and the field;
+- :func:`read` / :func:`write` / :func:`convert` (:mod:`.convert`): streaming readers and writers of
+  the registered formats (:data:`FORMATS`, one module per format in :mod:`.formats`), with errors that
+  name the file, the row and the field; :mod:`.io` streams JSON rows and writes files atomically;
 - :func:`validate_file` and :class:`DatasetStats`: whole-file checks and statistics;
 - :func:`paper_answer`, :func:`prompt_text`, :func:`grpo_row`, :func:`grpo_dataset`: a sample as
   stage 1 (CoT-SFT) and stage 2 (GRPO) see it;
 - :mod:`.synth`: seeded synthetic multi-image grounding data.
 """
 
-from . import zero_shot  # noqa: F401  (registers the zero_shot evaluation format)
 from .errors import DataError, FieldError, Issue
-from .formats import convert, read, read_with_errors, write
+from .files import convert, read, read_with_errors, write
+from .formats import FORMATS, Format, get_format, register_format
 from .media import fill_image_sizes, media_issues
-from .registry import FORMATS, Format, get_format, register_format
 from .render import (
     PAPER_INSTRUCTION,
     grpo_dataset,

@@ -26,6 +26,9 @@ KNOWN_TASKS: tuple[str, ...] = (
     "reasoning",
 )
 
+#: Difficulty levels a sample's ``meta["difficulty"]`` may name (the synthetic data and the reports use them).
+DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+
 #: The image placeholder of questions (LLaMA-Factory's and UniVG-R1's convention).
 IMAGE_PLACEHOLDER = "<image>"
 

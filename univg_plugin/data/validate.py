@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, Issue
-from .formats import read_with_errors
+from .files import read_with_errors
 from .media import media_issues
 from .schema import GroundingSample
 
@@ -81,6 +81,45 @@ class _MetaTypes:
         return None
 
 
+class _RowChecks:
+    """The checks of each row as it is read: the report so far, meta types and the hashes of the ids.
+
+    Args:
+        report: The report the rows are counted in.
+        on_error: Called with each bad row's error as soon as it is found.
+        media_root: Directory the image paths are relative to; None skips the image file checks.
+    """
+
+    def __init__(
+        self, report: ValidationReport, on_error: Callable[[DataError], None] | None, media_root: str | Path | None
+    ):
+        self.report, self.on_error, self.media_root = report, on_error, media_root
+        self.meta_types = _MetaTypes()
+        self.id_hashes = array("q")
+
+    def fail(self, error: DataError) -> None:
+        """Report a bad row."""
+        self.report.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def check(self, item: GroundingSample | DataError) -> None:
+        """Count a valid sample (after its image files, when checked) or report a bad row."""
+        if isinstance(item, DataError):
+            self.fail(item)
+            return
+        if self.media_root is not None:
+            issues = media_issues(item, self.media_root)
+            if issues:
+                self.fail(DataError(item.where, issues))
+                return
+        self.report.samples += 1
+        self.id_hashes.append(hash(item.id))
+        warning = self.meta_types.check(item)
+        if warning:
+            self.report.warnings.append(warning)
+
+
 def _duplicates(path: Path, fmt: str, hashes: array, options: dict[str, Any]) -> list[DataError]:
     """Second pass, only when two ids hash alike: an error for every repeated id, naming its first row."""
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
@@ -133,31 +172,11 @@ def validate_file(
         (False, 'boxes[0]: is degenerate or swapped (needs x1 < x2): [5, 5, 1, 9]')
     """
     path = Path(path)
-    root = path.parent if media_root is None else media_root
-    report = ValidationReport(path)
-    meta_types = _MetaTypes()
-    hashes = array("q")
-
-    def fail(error: DataError) -> None:
-        report.errors.append(error)
-        if on_error is not None:
-            on_error(error)
-
+    root = (path.parent if media_root is None else media_root) if check_files else None
+    rows = _RowChecks(ValidationReport(path), on_error, root)
     for item in read_with_errors(path, fmt, progress=progress, **options):
-        if isinstance(item, DataError):
-            fail(item)
-            continue
-        if check_files:
-            issues = media_issues(item, root)
-            if issues:
-                fail(DataError(item.where, issues))
-                continue
-        report.samples += 1
-        hashes.append(hash(item.id))
-        warning = meta_types.check(item)
-        if warning:
-            report.warnings.append(warning)
-    for error in _duplicates(path, fmt, hashes, options):
-        report.samples -= 1
-        fail(error)
-    return report
+        rows.check(item)
+    for error in _duplicates(path, fmt, rows.id_hashes, options):
+        rows.report.samples -= 1
+        rows.fail(error)
+    return rows.report

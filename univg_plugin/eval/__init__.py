@@ -13,7 +13,7 @@ Example:
     100.0
 """
 
-from .generate import GenerationResult, generate_predictions
+from .generate import Backend, GenerationResult, generate_predictions
 from .metrics import POLICIES, PROTOCOLS, REASONS, THRESHOLDS, GroupMetrics, Protocol, protocol_for
 from .paper import PAPER_TABLES, PaperTable, paper_table
 from .predictions import PredictionSet, read_predictions
@@ -26,6 +26,7 @@ __all__ = [
     "PROTOCOLS",
     "REASONS",
     "THRESHOLDS",
+    "Backend",
     "EvalReport",
     "GenerationResult",
     "GroupMetrics",

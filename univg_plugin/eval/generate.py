@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,19 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..boxes import input_size_from_grid
+from ..choices import Choice
 from ..data import GroundingSample, prompt_messages
-from ..data.formats import _disabled
+from ..data.io import progress_disabled
 from ..data.media import resolve
-from ..qwen_vl import VISION_PLACEHOLDER_TOKENS
+from ..qwen_vl import PATCH_SIZE, VISION_PLACEHOLDER_TOKENS, set_pixel_limits
 from .predictions import PredictionWriter, completed_ids
 
-BACKENDS: tuple[str, ...] = ("transformers", "vllm")
+
+class Backend(Choice):
+    """The generation engine: ``transformers`` (batched ``model.generate``) or ``vllm`` (needs vLLM installed)."""
+
+    TRANSFORMERS = "transformers"
+    VLLM = "vllm"
 
 
 @dataclass(frozen=True)
@@ -80,20 +86,6 @@ def _images(batch: Sequence[GroundingSample], media_root: str | os.PathLike | No
     return loaded
 
 
-def set_pixel_limits(image_processor: Any, min_pixels: int | None, max_pixels: int | None) -> tuple[int, int]:
-    """Set a Qwen-VL image processor's pixel limits (transformers 4.5x and 5.x); returns the effective ones."""
-    size = image_processor.size
-    low = size["shortest_edge"] if min_pixels is None else min_pixels
-    high = size["longest_edge"] if max_pixels is None else max_pixels
-    if low > high:
-        raise ValueError(f"min_pixels ({low}) must not exceed max_pixels ({high})")
-    image_processor.size = {"shortest_edge": low, "longest_edge": high}
-    for name, value in (("min_pixels", low), ("max_pixels", high)):
-        if hasattr(image_processor, name):  # transformers 4.5x reads these attributes too
-            setattr(image_processor, name, value)
-    return low, high
-
-
 class _Transformers:
     """Batched ``model.generate`` with left padding."""
 
@@ -127,7 +119,7 @@ class _Transformers:
             self.kwargs["temperature"] = options["temperature"]
         eos = config.eos_token_id if config.eos_token_id is not None else tokenizer.eos_token_id
         self.stops = set(eos if isinstance(eos, list) else [eos]) | {self.kwargs["pad_token_id"]}
-        self.patch_size = getattr(self.processor.image_processor, "patch_size", 14)
+        self.patch_size = getattr(self.processor.image_processor, "patch_size", PATCH_SIZE)
         self.media_root = options["media_root"]
 
     def __call__(self, batch: Sequence[GroundingSample]) -> list[dict[str, Any]]:
@@ -199,6 +191,62 @@ def _check_media(samples: Iterable[GroundingSample], media_root: str | os.PathLi
         raise FileNotFoundError(f"{len(missing)} image file(s) are missing (is the media root right?):\n{shown}")
 
 
+def _check_settings(backend: Backend | str, batch_size: int, max_new_tokens: int) -> Backend:
+    """The backend, once the settings are known good (vLLM installed when asked for)."""
+    backend = Backend(backend)
+    if batch_size < 1 or max_new_tokens < 1:
+        raise ValueError("batch_size and max_new_tokens must be >= 1")
+    if backend is Backend.VLLM and importlib.util.find_spec("vllm") is None:
+        raise ImportError("backend 'vllm' needs vLLM, which is not installed: pip install vllm (or use 'transformers')")
+    return backend
+
+
+def _resumed_ids(samples: Sequence[GroundingSample], out_path: Path) -> set[str]:
+    """The ids already in ``out_path``: every one must be a sample's (else it is another benchmark's output)."""
+    ids = [sample.id for sample in samples]
+    if len(set(ids)) != len(ids):
+        raise ValueError("sample ids must be unique to generate and resume")
+    done = completed_ids(out_path)
+    foreign = done - set(ids)
+    if foreign:
+        example = ", ".join(repr(identity) for identity in sorted(foreign)[:3])
+        raise ValueError(
+            f"{out_path} holds {len(foreign)} prediction(s) of other samples (e.g. {example}); "
+            "it is the output of another benchmark: use another output path"
+        )
+    return done
+
+
+def _generator(
+    backend: Backend, model_path: str | os.PathLike, options: dict[str, Any], todo: Sequence[GroundingSample]
+) -> _Transformers | _Vllm:
+    """The backend's generator, its model loaded (vLLM allows as many images per prompt as ``todo`` needs)."""
+    if backend is Backend.VLLM:
+        return _Vllm(model_path, options, max(len(sample.images) for sample in todo))
+    return _Transformers(model_path, options)
+
+
+def _generate(
+    generator: Callable[[Sequence[GroundingSample]], list[dict[str, Any]]],
+    todo: Sequence[GroundingSample],
+    out_path: Path,
+    batch_size: int,
+    progress: bool | None,
+) -> tuple[int, float]:
+    """Run ``generator`` over ``todo`` batch by batch, appending the rows; returns ``(tokens, seconds)``."""
+    tokens, start = 0, time.perf_counter()
+    with (
+        PredictionWriter(out_path) as writer,
+        tqdm(total=len(todo), desc="generate", unit=" samples", disable=progress_disabled(progress)) as bar,
+    ):
+        for first in range(0, len(todo), batch_size):
+            rows = generator(todo[first : first + batch_size])
+            writer.write(rows)
+            tokens += sum(row["generated_tokens"] for row in rows)
+            bar.update(len(rows))
+    return tokens, time.perf_counter() - start
+
+
 def generate_predictions(
     model_path: str | os.PathLike,
     samples: Iterable[GroundingSample],
@@ -209,7 +257,7 @@ def generate_predictions(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
     media_root: str | os.PathLike | None = None,
-    backend: str = "transformers",
+    backend: Backend | str = Backend.TRANSFORMERS,
     do_sample: bool = False,
     temperature: float = 1.0,
     device: str | None = None,
@@ -242,52 +290,16 @@ def generate_predictions(
         FileNotFoundError: image files are missing (all of them are listed before anything is loaded).
         ImportError: ``backend="vllm"`` without vLLM installed.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
-    if batch_size < 1 or max_new_tokens < 1:
-        raise ValueError("batch_size and max_new_tokens must be >= 1")
-    if backend == "vllm" and importlib.util.find_spec("vllm") is None:
-        raise ImportError("backend 'vllm' needs vLLM, which is not installed: pip install vllm (or use 'transformers')")
-    samples = list(samples)
-    ids = [sample.id for sample in samples]
-    if len(set(ids)) != len(ids):
-        raise ValueError("sample ids must be unique to generate and resume")
-    out_path = Path(out_path)
-    done = completed_ids(out_path)
-    foreign = done - set(ids)
-    if foreign:
-        example = ", ".join(repr(identity) for identity in sorted(foreign)[:3])
-        raise ValueError(
-            f"{out_path} holds {len(foreign)} prediction(s) of other samples (e.g. {example}); "
-            "it is the output of another benchmark: use another output path"
-        )
+    backend = _check_settings(backend, batch_size, max_new_tokens)
+    samples, out_path = list(samples), Path(out_path)
+    done = _resumed_ids(samples, out_path)
     todo = [sample for sample in samples if sample.id not in done]
     _check_media(todo, media_root)
     if not todo:
         return GenerationResult(out_path, 0, len(done), 0.0, 0, min_pixels, max_pixels)
-    options = {
-        "min_pixels": min_pixels,
-        "max_pixels": max_pixels,
-        "media_root": media_root,
-        "max_new_tokens": max_new_tokens,
-        "do_sample": do_sample,
-        "temperature": temperature,
-        "device": device,
-        "dtype": dtype,
-    }
-    if backend == "vllm":
-        generator = _Vllm(model_path, options, max(len(sample.images) for sample in todo))
-    else:
-        generator = _Transformers(model_path, options)
-    tokens, start = 0, time.perf_counter()
-    with (
-        PredictionWriter(out_path) as writer,
-        tqdm(total=len(todo), desc="generate", unit=" samples", disable=_disabled(progress)) as bar,
-    ):
-        for first in range(0, len(todo), batch_size):
-            rows = generator(todo[first : first + batch_size])
-            writer.write(rows)
-            tokens += sum(row["generated_tokens"] for row in rows)
-            bar.update(len(rows))
+    options = {"min_pixels": min_pixels, "max_pixels": max_pixels, "media_root": media_root, "device": device}
+    options.update(max_new_tokens=max_new_tokens, do_sample=do_sample, temperature=temperature, dtype=dtype)
+    generator = _generator(backend, model_path, options, todo)
+    tokens, seconds = _generate(generator, todo, out_path, batch_size, progress)
     low, high = generator.limits
-    return GenerationResult(out_path, len(todo), len(done), time.perf_counter() - start, tokens, low, high)
+    return GenerationResult(out_path, len(todo), len(done), seconds, tokens, low, high)

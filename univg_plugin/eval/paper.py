@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The paper's method: the model whose numbers the reports show beside a run.
+PAPER_MODEL = "UniVG-R1"
+
 
 @dataclass(frozen=True)
 class PaperTable:
@@ -63,7 +66,7 @@ MIG_BENCH = PaperTable(
     rows={
         "Qwen2-VL-7B": {"average": 30.20},
         "Migician": {"average": 63.54},
-        "UniVG-R1": {
+        PAPER_MODEL: {
             "diff": 71.97,
             "view_diff": 58.51,
             "common_object": 93.13,
@@ -93,7 +96,7 @@ ZERO_SHOT = PaperTable(
     rows={
         "Qwen2-VL-7B": {"average": 34.02},
         "Migician": {"average": 35.18},
-        "UniVG-R1": {
+        PAPER_MODEL: {
             "lisa_val": 64.00,
             "lisa_test": 59.69,
             "llmseg": 50.60,

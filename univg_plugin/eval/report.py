@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data.jsonio import JsonWriter
-from ..data.synth import DIFFICULTIES
+from ..data.io import JsonWriter
+from ..data.schema import DIFFICULTIES
 from .metrics import REASONS, THRESHOLDS, GroupMetrics, summarize
-from .paper import PaperTable, paper_table
+from .paper import PAPER_MODEL, PaperTable, paper_table
+from .plot import bar_chart
 
-#: The model the comparison column shows (the paper's method).
-PAPER_MODEL = "UniVG-R1"
 _NONE = "(none)"
 
 
@@ -284,7 +283,7 @@ class EvalReport:
             for record in self.results.records(labels):
                 writer.write(record)
         if plot:
-            from .plot import bar_chart
-
-            files["plot"] = bar_chart(self, out / "report.png", compare=compare)
+            title = f"{self.benchmark}: accuracy by {self.group_by} (n={self.overall.count})"
+            paper = self.paper_values() if compare else None
+            files["plot"] = bar_chart(self.rows(), out / "report.png", title=title, paper=paper)
         return files

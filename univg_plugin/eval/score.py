@@ -18,27 +18,16 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..boxes import CoordinateSpace, convert_boxes, parse_image_index, smart_resize
+from ..boxes import AnswerPolicy, CoordinateSpace, convert_boxes, parse_image_index, smart_resize
 from ..data import DataError, GroundingSample, Issue, read
-from ..data.formats import _disabled
-from ..data.jsonio import iter_rows
+from ..data.io import iter_rows, progress_disabled
 from ..data.media import image_size, resolve
-from .metrics import (
-    benchmark_iou,
-    check_policy,
-    extract_boxes,
-    failure_reasons,
-    predicted_images,
-    protocol_for,
-)
+from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from .metrics import Protocol, benchmark_iou, extract_boxes, failure_reasons, predicted_images, protocol_for
 from .predictions import PredictionSet, PredictionsLike, as_predictions
 from .report import EvalReport, SampleResults
 
 logger = logging.getLogger("univg_plugin")
-
-#: Qwen2-VL's processor defaults, used for ``abs_input`` when the predictions carry no input sizes.
-DEFAULT_MIN_PIXELS = 56 * 56
-DEFAULT_MAX_PIXELS = 14 * 14 * 4 * 1280
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -98,19 +87,24 @@ def load_benchmark(
 
 
 class _Sizes:
-    """Original and model-input sizes of each sample's target image, read only where needed."""
+    """Original and model-input sizes of each sample's target image, read only where needed.
+
+    Without recorded input sizes, ``abs_input`` boxes assume ``min_pixels`` / ``max_pixels``: the processor's,
+    by default Qwen2-VL's (:data:`~univg_plugin.qwen_vl.DEFAULT_MIN_PIXELS`, ``DEFAULT_MAX_PIXELS``).
+    """
 
     def __init__(
         self,
         samples: Sequence[GroundingSample],
         input_sizes: dict[str, tuple[tuple[int, int], ...]],
         media_root: str | os.PathLike | None,
-        min_pixels: int,
-        max_pixels: int,
+        min_pixels: int | None,
+        max_pixels: int | None,
         progress: bool | None,
     ):
-        self.samples, self.input_sizes, self.media_root = samples, input_sizes, media_root
-        self.min_pixels, self.max_pixels, self.progress = min_pixels, max_pixels, progress
+        self.samples, self.input_sizes, self.media_root, self.progress = samples, input_sizes, media_root, progress
+        self.min_pixels = DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels
+        self.max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
 
     def target(self, sample: GroundingSample) -> int:
         if sample.target_image is not None:
@@ -127,7 +121,7 @@ class _Sizes:
     def image(self, rows: np.ndarray, why: str) -> np.ndarray:
         """``(len(rows), 2)`` original ``(width, height)`` of the target images."""
         out = np.empty((len(rows), 2))
-        bar = tqdm(rows.tolist(), desc="image sizes", unit=" samples", disable=_disabled(self.progress))
+        bar = tqdm(rows.tolist(), desc="image sizes", unit=" samples", disable=progress_disabled(self.progress))
         for k, row in enumerate(bar):
             sample = self.samples[row]
             index = self.target(sample)
@@ -225,7 +219,7 @@ def score(
     *,
     benchmark: str = "univg",
     space: CoordinateSpace | str = CoordinateSpace.NORM1000,
-    policy: str | None = None,
+    policy: AnswerPolicy | str | None = None,
     group_by: str = "task",
     media_root: str | os.PathLike | None = None,
     min_pixels: int | None = None,
@@ -244,9 +238,8 @@ def score(
         space: Coordinate space of the boxes the model writes.
         policy: Where the box is read (``strict``, ``lenient``, ``first``); default: the protocol's.
         group_by: ``task`` or a ``meta`` key (e.g. ``difficulty``) to group the metrics by.
-        media_root: Directory relative image paths are resolved against (only read when a conversion
-            needs an image size the sample does not carry).
-        min_pixels: The processor's ``min_pixels`` (``abs_input`` without input sizes in the predictions).
+        media_root: Directory relative image paths are resolved against (images are read only for missing sizes).
+        min_pixels: The processor's ``min_pixels`` for ``abs_input`` without recorded input sizes (default: Qwen's).
         max_pixels: The processor's ``max_pixels`` (likewise).
         unknown_ids: ``raise`` (default) on predictions whose id is not in the benchmark, or ``ignore`` them.
         progress: Show a progress bar while reading image sizes (None: only on a terminal).
@@ -268,8 +261,19 @@ def score(
         (100.0, 100.0)
     """
     protocol = protocol_for(benchmark)
-    policy = check_policy(policy or protocol.policy)
+    policy = AnswerPolicy(policy or protocol.policy)
     model_space = CoordinateSpace(space)
+    samples, found, outputs = _matched(samples, predictions, unknown_ids)
+    sizes = _Sizes(samples, found.input_sizes, media_root, min_pixels, max_pixels, progress)
+    results = _results(samples, outputs, policy, model_space, protocol, sizes)
+    settings = _settings(benchmark, protocol, policy, model_space, sizes, found, outputs, media_root)
+    return EvalReport(results, benchmark=benchmark, settings=settings, group_by=group_by)
+
+
+def _matched(
+    samples: Iterable[GroundingSample], predictions: PredictionsLike, unknown_ids: str
+) -> tuple[list[GroundingSample], PredictionSet, list[str | None]]:
+    """The samples, the predictions and each sample's output (None: no prediction, logged), checked."""
     if unknown_ids not in ("raise", "ignore"):
         raise ValueError(f"unknown_ids must be 'raise' or 'ignore', got {unknown_ids!r}")
     samples = list(samples)
@@ -281,39 +285,48 @@ def score(
     ids = [sample.id for sample in samples]
     _check_ids(samples, ids, found, unknown_ids)
     outputs = list(map(found.outputs.get, ids))
-    present = np.array([output is not None for output in outputs])
-    missing = int((~present).sum())
+    missing = sum(output is None for output in outputs)
     if missing:
         logger.warning("%d of %d sample(s) have no prediction: scored as failures", missing, len(samples))
+    return samples, found, outputs
 
-    boxes = extract_boxes(outputs, policy)
-    truth = np.array([sample.boxes[0] for sample in samples], dtype=np.float64)
+
+def _overlap(
+    samples: Sequence[GroundingSample],
+    boxes: np.ndarray,
+    truth: np.ndarray,
+    model_space: CoordinateSpace,
+    protocol: Protocol,
+    sizes: _Sizes,
+) -> np.ndarray:
+    """The benchmark IoU of each sample: predicted ``boxes`` (model space) against ``truth`` (the samples'
+    spaces), both converted to the protocol's IoU space."""
     truth_spaces = np.array([sample.space.value for sample in samples])
     iou_spaces = truth_spaces if protocol.iou_space is None else np.full(len(samples), protocol.iou_space.value)
-    sizes = _Sizes(
-        samples,
-        found.input_sizes,
-        media_root,
-        DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels,
-        DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels,
-        progress,
-    )
-    has_box = ~np.isnan(boxes).any(axis=1)
+    rows = np.flatnonzero(~np.isnan(boxes).any(axis=1))
+    model_spaces = np.full(len(rows), model_space.value)
     predicted = boxes.copy()
-    model_spaces = np.full(len(samples), model_space.value)
-    found_rows = np.flatnonzero(has_box)
-    predicted[found_rows] = sizes.convert(
-        boxes[found_rows], found_rows, model_spaces[found_rows], iou_spaces[found_rows], "predictions"
-    )
-    overlap = benchmark_iou(
-        sizes.convert(truth, np.arange(len(samples)), truth_spaces, iou_spaces, "the ground truth"),
-        predicted,
-        protocol.epsilon,
-    )
+    predicted[rows] = sizes.convert(boxes[rows], rows, model_spaces, iou_spaces[rows], "predictions")
+    truth = sizes.convert(truth, np.arange(len(samples)), truth_spaces, iou_spaces, "the ground truth")
+    return benchmark_iou(truth, predicted, protocol.epsilon)
 
+
+def _results(
+    samples: Sequence[GroundingSample],
+    outputs: Sequence[str | None],
+    policy: AnswerPolicy,
+    model_space: CoordinateSpace,
+    protocol: Protocol,
+    sizes: _Sizes,
+) -> SampleResults:
+    """The per-sample results: the box read from each output, its IoU, failure reason and named image."""
+    boxes = extract_boxes(outputs, policy)
+    truth = np.array([sample.boxes[0] for sample in samples], dtype=np.float64)
+    overlap = _overlap(samples, boxes, truth, model_space, protocol, sizes)
     targets, named, target_hit = _target_images(samples, outputs)
-    results = SampleResults(
-        ids=ids,
+    present = np.array([output is not None for output in outputs])
+    return SampleResults(
+        ids=[sample.id for sample in samples],
         tasks=[sample.task for sample in samples],
         metas=[sample.meta for sample in samples],
         iou=overlap,
@@ -324,21 +337,33 @@ def score(
         target_image=targets,
         target_hit=target_hit,
     )
-    unknown = len(found) - int(present.sum())
-    settings = {
+
+
+def _settings(
+    benchmark: str,
+    protocol: Protocol,
+    policy: AnswerPolicy,
+    model_space: CoordinateSpace,
+    sizes: _Sizes,
+    found: PredictionSet,
+    outputs: Sequence[str | None],
+    media_root: str | os.PathLike | None,
+) -> dict[str, Any]:
+    """How a report was scored (:attr:`~.report.EvalReport.settings`)."""
+    present = sum(output is not None for output in outputs)
+    return {
         "benchmark": benchmark,
         "protocol": protocol.name,
         "protocol_source": protocol.source,
         "space": model_space.value,
-        "policy": policy,
+        "policy": policy.value,
         "iou_space": protocol.iou_space.value if protocol.iou_space else "ground truth's own",
         "epsilon": protocol.epsilon,
         "min_pixels": sizes.min_pixels,
         "max_pixels": sizes.max_pixels,
-        "samples": len(samples),
+        "samples": len(outputs),
         "predictions": len(found),
-        "missing": missing,
-        "ignored_unknown_ids": unknown,
+        "missing": len(outputs) - present,
+        "ignored_unknown_ids": len(found) - present,
         "media_root": None if media_root is None else str(Path(media_root)),
     }
-    return EvalReport(results, benchmark=benchmark, settings=settings, group_by=group_by)

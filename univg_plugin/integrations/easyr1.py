@@ -11,17 +11,17 @@ and passes ``worker.reward.reward_function_kwargs`` as keyword arguments. Point 
         reward_function_kwargs: {rewards: [iou, format], space: norm1000}
 
 Each reward input is ``{"response": str, "response_length": int, "ground_truth": ...}``; the ground
-truth is read as in :mod:`univg_plugin.integrations.verl` (EasyR1 is a verl fork): a box, boxes, text
-containing them, or a dict with a ``solution`` key whose other keys are dataset columns (``width``,
-``height``, ``target_image``, ...). Absolute imports only: EasyR1 executes this file as a module named
-``custom_reward_fn``.
+truth is read as in :mod:`univg_plugin.integrations.scoring` (shared with verl, of which EasyR1 is a
+fork): a box, boxes, text containing them, or a dict with a ``solution`` key whose other keys are
+dataset columns (``width``, ``height``, ``target_image``, ...). Absolute imports only: EasyR1 executes
+this file as a module named ``custom_reward_fn``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from univg_plugin.integrations.verl import compute_score_batch
+from univg_plugin.integrations.scoring import score_batch
 
 __all__ = ["REWARD_NAME", "REWARD_TYPE", "compute_score"]
 
@@ -47,10 +47,7 @@ def compute_score(reward_inputs: list[dict[str, Any]], **kwargs: Any) -> list[di
         ...                 "ground_truth": "[0, 0, 100, 50]"}], rewards=["iou"])
         [{'overall': 0.5, 'iou': 0.5}]
     """
-    scores = compute_score_batch(
-        [None] * len(reward_inputs),
-        [item["response"] for item in reward_inputs],
-        [item["ground_truth"] for item in reward_inputs],
-        **kwargs,
+    scores = score_batch(
+        [item["response"] for item in reward_inputs], [item["ground_truth"] for item in reward_inputs], **kwargs
     )
     return [{"overall": score.pop("score"), **score} for score in scores]

@@ -1,7 +1,7 @@
 """The YAML keys of ``stage: grpo``, parsed and validated like LLaMA-Factory's own arguments.
 
 :class:`GRPOFinetuningArguments` extends LLaMA-Factory's ``FinetuningArguments`` and replaces it in the
-training-argument parser (see :mod:`.hook`), so unknown keys are still rejected by
+training-argument parser (see :mod:`.patches`), so unknown keys are still rejected by
 ``HfArgumentParser`` and every check below runs at parse time, before any model or dataset loads.
 Sampling ``temperature`` and ``top_p`` are LLaMA-Factory's generating arguments (defaults 0.95 / 0.7:
 set them to 1.0 for the paper's sampling).
@@ -16,10 +16,13 @@ from typing import Any, Literal
 from llamafactory.hparams import FinetuningArguments
 
 from ...boxes import AnswerPolicy, CoordinateSpace
-from ...weighting import METHODS
+from ...rewards import available, get, reward_options
+from ...trainer import TRAINERS
+from ...weighting import WEIGHTING_METHODS, resolve_method
 
 #: Keys that only mean something for ``stage: grpo``, with their defaults (the paper's stage-2 settings).
 GRPO_KEYS: tuple[str, ...] = (
+    "grpo_trainer",
     "reward_funcs",
     "reward_weights",
     "reward_space",
@@ -72,6 +75,10 @@ class GRPOFinetuningArguments(FinetuningArguments):
         default="sft",
         metadata={"help": "Which stage will be performed in training (`grpo` is added by univg-plugin)."},
     )
+    grpo_trainer: str = field(
+        default="difficulty_aware",
+        metadata={"help": "GRPO: the trainer, by name (`univg plugins`; a `univg_plugin.trainers` entry point)."},
+    )
     reward_funcs: list[str] | None = field(
         default=None,
         metadata={"help": "GRPO: reward names from the univg registry (`univg rewards list`). Default: iou,format."},
@@ -91,7 +98,8 @@ class GRPOFinetuningArguments(FinetuningArguments):
         metadata={"help": 'GRPO: per-reward options, e.g. {"iou_threshold": {"threshold": 0.7}} (mapping or JSON).'},
     )
     difficulty_weighting: str = field(
-        default="exp", metadata={"help": f"GRPO: difficulty weighting method ({', '.join(METHODS)})."}
+        default="exp",
+        metadata={"help": "GRPO: difficulty weighting method (exp, power, log, linear, none or a registered one)."},
     )
     difficulty_params: dict | str | None = field(
         default=None, metadata={"help": 'GRPO: parameters of the method, e.g. {"power": 2.0} (mapping or JSON).'}
@@ -138,8 +146,20 @@ class GRPOFinetuningArguments(FinetuningArguments):
                 raise ValueError(f"`{key}` only applies to `stage: grpo` (this run has `stage: {self.stage}`)")
 
     def _validate(self) -> None:
-        from ...rewards import available
+        try:
+            TRAINERS.provider(self.grpo_trainer)  # checks the name without importing the trainer
+        except KeyError as error:
+            raise ValueError(f"`grpo_trainer`: {error.args[0]}") from None
+        self._validate_rewards()
+        self._validate_difficulty()
+        if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
+            raise ValueError(f"`min_p` must be between 0 and 1, got {self.min_p}")
+        if self.num_generations < 2:
+            raise ValueError("`num_generations` must be at least 2 (GRPO compares completions within a group)")
+        if self.vllm_mode not in ("colocate", "server"):
+            raise ValueError(f"`vllm_mode`: expected colocate or server, got {self.vllm_mode!r}")
 
+    def _validate_rewards(self) -> None:
         known = available()
         unknown = [name for name in self.reward_funcs if name not in known]
         if unknown:
@@ -151,45 +171,32 @@ class GRPOFinetuningArguments(FinetuningArguments):
                 f"`reward_weights` has {len(self.reward_weights)} values for {len(self.reward_funcs)} "
                 f"`reward_funcs` ({', '.join(self.reward_funcs)})"
             )
-        stray = sorted(set(self.reward_kwargs) - set(self.reward_funcs))
-        if stray:
-            raise ValueError(f"`reward_kwargs` names rewards not in `reward_funcs`: {', '.join(stray)}")
-        for key, enum in (("reward_space", CoordinateSpace), ("reward_answer_policy", AnswerPolicy)):
-            value = getattr(self, key)
-            if value not in {member.value for member in enum}:
-                raise ValueError(
-                    f"`{key}`: unknown value {value!r}; expected one of: {', '.join(m.value for m in enum)}"
-                )
-        if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
-            raise ValueError(f"`min_p` must be between 0 and 1, got {self.min_p}")
-        if self.difficulty_weighting not in METHODS:
-            raise ValueError(
-                f"`difficulty_weighting`: unknown method {self.difficulty_weighting!r}; "
-                f"expected one of: {', '.join(METHODS)}"
-            )
-        allowed = set(METHODS[self.difficulty_weighting])
-        stray = sorted(set(self.difficulty_params) - allowed)
-        if stray:
-            raise ValueError(
-                f"`difficulty_params`: method {self.difficulty_weighting!r} takes no {', '.join(stray)} "
-                f"(its parameters: {', '.join(sorted(allowed)) or 'none'})"
-            )
+        for key, choice in (("reward_space", CoordinateSpace), ("reward_answer_policy", AnswerPolicy)):
+            try:
+                choice(getattr(self, key))
+            except ValueError as error:
+                raise ValueError(f"`{key}`: {error}") from None
+        try:
+            options = self.reward_options()
+        except ValueError as error:
+            raise ValueError(f"`reward_kwargs`: {error}") from None
+        for name, reward_kwargs in options.items():
+            try:
+                get(name, **reward_kwargs)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"`reward_kwargs` for {name!r}: {error}") from None
+
+    def _validate_difficulty(self) -> None:
+        try:
+            resolve_method(self.difficulty_weighting, self.difficulty_params)
+        except ValueError as error:
+            key = "difficulty_weighting" if self.difficulty_weighting not in WEIGHTING_METHODS else "difficulty_params"
+            raise ValueError(f"`{key}`: {error}") from None
         if self.difficulty_weighting != "none" and self.difficulty_accuracy_reward not in self.reward_funcs:
             raise ValueError(
                 f"`difficulty_accuracy_reward`: {self.difficulty_accuracy_reward!r} is not in `reward_funcs` "
                 f"({', '.join(self.reward_funcs)})"
             )
-        from ...rewards import get
-
-        for name, options in self.reward_options().items():
-            try:
-                get(name, **options)
-            except (ValueError, TypeError) as error:
-                raise ValueError(f"`reward_kwargs` for {name!r}: {error}") from None
-        if self.num_generations < 2:
-            raise ValueError("`num_generations` must be at least 2 (GRPO compares completions within a group)")
-        if self.vllm_mode not in ("colocate", "server"):
-            raise ValueError(f"`vllm_mode`: expected colocate or server, got {self.vllm_mode!r}")
 
     def reward_options(self, min_pixels: int | None = None, max_pixels: int | None = None) -> dict[str, dict[str, Any]]:
         """Options per reward: the shared settings each reward takes, then its ``reward_kwargs``.
@@ -198,14 +205,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
             min_pixels: The processor's ``min_pixels`` (for ``abs_input`` boxes).
             max_pixels: The processor's ``max_pixels``.
         """
-        from ...rewards import BUILTIN
-
-        shared = {"space": self.reward_space, "policy": self.reward_answer_policy}
+        shared: dict[str, Any] = {"space": self.reward_space, "policy": self.reward_answer_policy}
         if min_pixels is not None and max_pixels is not None:
             shared.update(min_pixels=min_pixels, max_pixels=max_pixels)
-        options: dict[str, dict[str, Any]] = {}
-        for name in self.reward_funcs:
-            accepted = BUILTIN[name].options if name in BUILTIN else ()
-            options[name] = {key: value for key, value in shared.items() if key in accepted}
-            options[name].update(self.reward_kwargs.get(name, {}))
-        return options
+        return reward_options(self.reward_funcs, self.reward_kwargs, **shared)

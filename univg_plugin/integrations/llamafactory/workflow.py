@@ -2,8 +2,9 @@
 
 The model and processor are loaded by LLaMA-Factory (so ``finetuning_type``, ``freeze_vision_tower``,
 quantization and DeepSpeed mean what they mean there), the dataset comes through ``dataset_info.json``
-and LLaMA-Factory's converters (``"formatting": "univg"`` included), and training runs in
-:class:`~univg_plugin.trainer.DifficultyAwareGRPOTrainer` with LLaMA-Factory's logging, plotting and
+and LLaMA-Factory's converters (``"formatting": "univg"`` included), and training runs in the trainer
+named by ``grpo_trainer`` (:data:`univg_plugin.trainer.TRAINERS`; by default
+:class:`~univg_plugin.trainer.DifficultyAwareGRPOTrainer`) with LLaMA-Factory's logging, plotting and
 checkpointing around it.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...boxes import AnswerPolicy, parse_image_index
 from ...data import GroundingSample
 from ...data.render import read_paper_answer
+from ...qwen_vl import set_pixel_limits
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -100,14 +102,6 @@ def load_grpo_dataset(model_args, data_args, training_args, finetuning_args: GRP
         )
 
 
-def _set_pixel_limits(processor, min_pixels: int, max_pixels: int) -> None:
-    """Make the processor resize images within LLaMA-Factory's ``image_min/max_pixels``."""
-    image_processor = processor.image_processor
-    image_processor.min_pixels, image_processor.max_pixels = min_pixels, max_pixels
-    if isinstance(getattr(image_processor, "size", None), dict):
-        image_processor.size = {**image_processor.size, "shortest_edge": min_pixels, "longest_edge": max_pixels}
-
-
 def grpo_config(training_args, finetuning_args, generating_args, model_args):
     """A :class:`DifficultyAwareGRPOConfig` from LLaMA-Factory's parsed arguments."""
     from ...trainer import DifficultyAwareGRPOConfig
@@ -156,14 +150,18 @@ def run_grpo(
     generating_args,
     callbacks: list[TrainerCallback],
 ) -> None:
-    """Train with difficulty-aware GRPO, then save, log and plot like LLaMA-Factory's other stages."""
+    """Train with the ``grpo_trainer`` (difficulty-aware GRPO by default), then save, log and plot.
+
+    A trainer registered by another package gets the same arguments as ours: ``trl.GRPOTrainer``'s
+    (``model``, ``reward_funcs``, ``args``, ``train_dataset``, ``processing_class``, ``callbacks``), with
+    a :class:`~univg_plugin.trainer.DifficultyAwareGRPOConfig` as ``args``.
+    """
     from llamafactory.data import get_template_and_fix_tokenizer
-    from llamafactory.extras.ploting import plot_loss
     from llamafactory.model import load_model, load_tokenizer
     from llamafactory.train.trainer_utils import create_modelcard_and_push
 
     from ...rewards import load
-    from ...trainer import DifficultyAwareGRPOTrainer
+    from ...trainer import TRAINERS
 
     dataset = load_grpo_dataset(model_args, data_args, training_args, finetuning_args)  # fails before the model
     tokenizer_module = load_tokenizer(model_args)
@@ -171,29 +169,35 @@ def run_grpo(
     if processor is None:
         raise ValueError(f"{model_args.model_name_or_path} has no multimodal processor: the grpo stage needs a VLM")
     get_template_and_fix_tokenizer(tokenizer, data_args)
-    _set_pixel_limits(processor, model_args.image_min_pixels, model_args.image_max_pixels)
+    set_pixel_limits(processor.image_processor, model_args.image_min_pixels, model_args.image_max_pixels)
     model = load_model(tokenizer, model_args, finetuning_args, training_args.do_train)
 
     options = finetuning_args.reward_options(model_args.image_min_pixels, model_args.image_max_pixels)
-    rewards = load(finetuning_args.reward_funcs, options)
-    trainer = DifficultyAwareGRPOTrainer(
+    trainer = TRAINERS.load(finetuning_args.grpo_trainer)(
         model=model,
-        reward_funcs=rewards,
+        reward_funcs=load(finetuning_args.reward_funcs, options),
         args=grpo_config(training_args, finetuning_args, generating_args, model_args),
         train_dataset=dataset,
         processing_class=processor,
         callbacks=callbacks,
     )
     if training_args.do_train:
-        result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-        trainer.save_model()
-        trainer.log_metrics("train", result.metrics)
-        trainer.save_metrics("train", result.metrics)
-        trainer.save_state()
-        if trainer.is_world_process_zero() and finetuning_args.plot_loss:
-            accuracy = finetuning_args.difficulty_accuracy_reward
-            plot_loss(
-                training_args.output_dir,
-                keys=["loss", "reward", f"rewards/{accuracy}/mean", "difficulty/phi_mean", "difficulty/hard_share"],
-            )
+        _train(trainer, training_args, finetuning_args)
     create_modelcard_and_push(trainer, model_args, data_args, training_args, finetuning_args)
+
+
+def _train(trainer, training_args, finetuning_args: GRPOFinetuningArguments) -> None:
+    """Train, then save the model, metrics, state and (``plot_loss``) the curves, as LLaMA-Factory's stages do."""
+    from llamafactory.extras.ploting import plot_loss
+
+    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model()
+    trainer.log_metrics("train", result.metrics)
+    trainer.save_metrics("train", result.metrics)
+    trainer.save_state()
+    if trainer.is_world_process_zero() and finetuning_args.plot_loss:
+        accuracy = finetuning_args.difficulty_accuracy_reward
+        plot_loss(
+            training_args.output_dir,
+            keys=["loss", "reward", f"rewards/{accuracy}/mean", "difficulty/phi_mean", "difficulty/hard_share"],
+        )

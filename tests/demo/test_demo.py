@@ -1,0 +1,142 @@
+"""`univg demo --quick` end to end: every phase runs and the report is complete (numbers not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+ROWS = (
+    "untrained model",
+    "mean training box (trivial baseline)",
+    "stage 1: CoT-SFT",
+    "stage 2: GRPO, difficulty-weighted",
+    "stage 2: GRPO, unweighted (ablation)",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.llamafactory
+def test_quick_demo_writes_the_whole_report(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "univg_plugin.cli", "demo", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    report = (out / "report.md").read_text()
+    for row in ROWS:
+        assert f"| {row} |" in report, row
+    for picture in ("results.png", "grpo_rewards.png", "difficulty_bias.png"):
+        with Image.open(out / picture) as image:
+            image.verify()
+            assert image.format == "PNG"
+        assert f"({picture})" in report
+    summary = json.loads((out / "table.json").read_text())
+    table = summary["table"]
+    assert list(table) == list(ROWS)
+    assert list(summary["paired"]) == list(ROWS[3:])
+    assert set(summary["candidates"]) == set(ROWS)
+    assert "## Stage 2 against stage 1, sample by sample" in report
+    assert "| chance (1 / candidates) |" in report
+    for groups in table.values():
+        assert set(groups) == {"easy", "medium", "hard", "all"}
+        assert all(0.0 <= groups[level]["miou"] <= 100.0 for level in groups)
+    for run in ("stage1", "stage2_weighted", "stage2_unweighted"):
+        assert (out / run / "model.safetensors").is_file(), run
+    weighted = json.loads((out / "stage2_weighted" / "trainer_state.json").read_text())["log_history"]
+    assert any("difficulty/phi_mean" in entry for entry in weighted)
+    assert "total" in result.stdout and "report:" in result.stdout
+    assert (out / "configs" / "stage1.yaml").is_file() and (out / "configs" / "stage2_weighted.yaml").is_file()
+
+
+def test_steps_option_is_validated():
+    from click.testing import CliRunner
+
+    from univg_plugin.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--steps", "ten,5"])
+    assert result.exit_code != 0
+    assert "expected SFT,GRPO step counts" in result.output
+
+
+def test_quick_and_long_are_refused_together():
+    from click.testing import CliRunner
+
+    from univg_plugin.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--quick", "--long"])
+    assert result.exit_code != 0
+    assert "--quick and --long are different plans" in result.output
+
+
+@pytest.mark.llamafactory
+@pytest.mark.parametrize(
+    ("plan", "min_p", "loss_type", "steps"), [("default", None, "grpo", 40), ("long", 0.1, "dapo", 400)]
+)
+def test_plan_reaches_trl_through_llamafactorys_parser(tmp_path, plan, min_p, loss_type, steps):
+    import llamafactory.train.tuner  # noqa: F401  (importing it installs the plugin's `stage: grpo` arguments)
+    from llamafactory.hparams import get_train_args
+
+    from univg_plugin.demo import PLANS, stage2_config
+    from univg_plugin.integrations.llamafactory.workflow import grpo_config
+
+    config = stage2_config(PLANS[plan], tmp_path, seed=0, weighting="exp")
+    model_args, _, training_args, finetuning_args, generating_args = get_train_args(config)
+    args = grpo_config(training_args, finetuning_args, generating_args, model_args)
+    assert (args.min_p, args.loss_type, args.max_steps) == (min_p, loss_type, steps)
+    assert args.per_device_train_batch_size == PLANS[plan].grpo_prompts * args.num_generations
+    assert config["max_samples"] <= PLANS[plan].train_samples  # every GRPO prompt is a distinct sample
+
+
+@pytest.mark.slow
+@pytest.mark.llamafactory
+def test_a_failing_run_stops_its_sibling_and_is_named(tmp_path):
+    """Runs go side by side: when one fails, the other is stopped rather than left training, and the
+    error names the run that failed."""
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from univg_plugin.demo import PLANS, llamafactory_train, stage1_config, write_data
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
+
+    plan = replace(PLANS["quick"], sft_steps=100_000)
+    build_tiny_qwen_vl(tmp_path / "model", family="qwen2_vl", seed=0, spec=plan.model)
+    write_data(plan, tmp_path, "train", 16, seed=0)
+    endless = stage1_config(plan, tmp_path, seed=0)
+    broken = {**endless, "output_dir": str(tmp_path / "broken"), "learning_rate": "fast"}
+
+    begun = time.perf_counter()
+    with pytest.raises(RuntimeError, match=r"broken\.yaml failed") as error:
+        llamafactory_train([(endless, "endless", plan.sft_steps), (broken, "broken", plan.sft_steps)], tmp_path, print)
+    assert "endless.yaml" not in str(error.value)
+    assert time.perf_counter() - begun < 300
+    still_running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if "endless.yaml" in cmdline.read_bytes().decode(errors="replace"):
+                still_running.append(cmdline.parent.name)
+        except OSError:  # the process ended while we looked
+            continue
+    assert not still_running, f"the sibling run is still training: pid {still_running}"
+
+
+def test_cpu_cores_without_affinity_falls_back_to_the_core_count(monkeypatch):
+    """macOS has no os.sched_getaffinity: the demo's thread split must still work there."""
+    import os
+
+    from univg_plugin.demo import cpu_cores
+
+    if hasattr(os, "sched_getaffinity"):
+        assert cpu_cores() == len(os.sched_getaffinity(0))
+        monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cpu_cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert cpu_cores() == 1

@@ -1,0 +1,8 @@
+"""Paths of the files the tests share."""
+
+from pathlib import Path
+
+#: Source-layout samples and their expected readings (``tests/golden``).
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+#: The distributed GRPO script run under torchrun.
+DISTRIBUTED_GRPO_SCRIPT = Path(__file__).resolve().with_name("distributed_grpo.py")

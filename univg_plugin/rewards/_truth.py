@@ -1,0 +1,254 @@
+"""The ground truth of a batch, read from TRL's dataset columns and converted into the completions' space.
+
+Columns read: ``solution`` (a box, a list of boxes, or text holding them), ``solution_space``,
+``target_image`` (1-based), the image sizes (``image_sizes``, ``width``/``height``, ``images``/``image``
+as PIL images or paths, VLM-R1's ``image_path``) and ``image_grid_thw``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from ..boxes import (
+    AnswerPolicy,
+    CoordinateSpace,
+    answer_text,
+    convert_boxes,
+    first_answer_boxes,
+    input_size_from_grid,
+    parse_boxes,
+)
+from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+
+__all__ = ["BoxOptions", "GroundTruth", "column", "first_answer_and_target", "target_images"]
+
+
+def column(kwargs: dict, name: str, count: int) -> list | None:
+    """The dataset column ``name`` as a list, None when absent; a length other than ``count`` is an error."""
+    values = kwargs.get(name)
+    if values is None:
+        return None
+    if len(values) != count:
+        raise ValueError(f"column {name!r} has {len(values)} values for {count} completions")
+    return list(values)
+
+
+def target_images(kwargs: dict, count: int) -> np.ndarray:
+    """0-based target image per row (0, the first image, when the row names none)."""
+    targets = column(kwargs, "target_image", count)
+    if targets is None:
+        return np.zeros(count, dtype=np.int64)
+    return np.array([int(t) - 1 if t else 0 for t in targets], dtype=np.int64)
+
+
+def _pick(value: Any, target: int, name: str, row: int) -> Any:
+    """The target image's entry of a per-image column value (a scalar applies to every image)."""
+    if isinstance(value, (str, os.PathLike)) or not hasattr(value, "__len__") or hasattr(value, "width"):
+        return value
+    if not 0 <= target < len(value):
+        raise ValueError(f"row {row}: target_image {target + 1} is out of range for {len(value)} {name!r} entries")
+    return value[target]
+
+
+@functools.lru_cache(maxsize=65536)
+def _image_size_from_file(path: str) -> tuple[int, int]:
+    """(width, height) of an image file, read from its header once per distinct path."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def _image_size(item: Any) -> tuple[int, int]:
+    """(width, height) of a PIL image (or anything with ``width``/``height``) or of an image file."""
+    if hasattr(item, "width") and hasattr(item, "height"):
+        return item.width, item.height
+    if isinstance(item, (str, os.PathLike)):
+        return _image_size_from_file(os.fspath(item))
+    raise ValueError(f"cannot read an image size from {type(item).__name__} {item!r:.80}")
+
+
+def _image_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Original (width, height) of the target image of each of ``rows``, from the first columns giving it."""
+    sizes = column(kwargs, "image_sizes", count)
+    if sizes is not None:
+        for i in rows:
+            if sizes[i] is None:
+                raise ValueError(f"row {i}: its `image_sizes` is empty")
+        per_image = {i: np.asarray(sizes[i], dtype=np.float64).reshape(-1, 2) for i in rows}
+        return np.array([_pick(per_image[i], targets[i], "image_sizes", i) for i in rows]).reshape(-1, 2)
+    widths, heights = column(kwargs, "width", count), column(kwargs, "height", count)
+    if widths is not None and heights is not None:
+        pairs = [(_pick(widths[i], targets[i], "width", i), _pick(heights[i], targets[i], "height", i)) for i in rows]
+        return np.array(pairs, dtype=np.float64).reshape(-1, 2)
+    for name in ("images", "image", "image_path"):
+        values = column(kwargs, name, count)
+        if values is not None:
+            items = [_pick(values[i], targets[i], name, i) for i in rows]
+            return np.array([_image_size(item) for item in items], dtype=np.float64).reshape(-1, 2)
+    raise ValueError(
+        "converting between coordinate spaces needs each image's size: give an `image_sizes` column "
+        "([[width, height], ...] per row), `width` and `height` columns, `images`/`image`, or `image_path`"
+    )
+
+
+def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int]) -> np.ndarray | None:
+    """Model-input (width, height) of the target image of each of ``rows`` from ``image_grid_thw``, if given."""
+    grids = column(kwargs, "image_grid_thw", count)
+    if grids is None:
+        return None
+    sizes = []
+    for i in rows:
+        grid = grids[i].tolist() if hasattr(grids[i], "tolist") else grids[i]
+        sizes.append(_pick(input_size_from_grid(grid), targets[i], "image_grid_thw", i))
+    return np.array(sizes, dtype=np.float64).reshape(-1, 2)
+
+
+def _row_boxes(value: Any) -> np.ndarray:
+    """All ground-truth boxes of one row as ``(k, 4)``: from text, one box, a list of boxes, or None."""
+    if value is None:
+        return np.empty((0, 4))
+    if isinstance(value, str):
+        return parse_boxes(answer_text(value, AnswerPolicy.LENIENT))
+    try:
+        array = np.asarray(value.tolist() if hasattr(value, "tolist") else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = np.empty(1)  # reported below
+    if array.size % 4:
+        raise ValueError(f"a solution must be text or boxes of 4 numbers [x1, y1, x2, y2], got {value!r:.200}")
+    return array.reshape(-1, 4)
+
+
+def _solution_boxes(solution: Sequence[Any], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every target box of the batch as one ``(K, 4)`` array, and the row each belongs to."""
+    lengths = set(map(len, solution)) if count and set(map(type, solution)) <= {list, tuple} else set()
+    try:  # the common cases: one box per row, [x1, y1, x2, y2] or [[x1, y1, x2, y2]]
+        if lengths == {4}:
+            return np.fromiter(chain.from_iterable(solution), np.float64, 4 * count).reshape(count, 4), np.arange(count)
+        if lengths == {1}:
+            dense = np.asarray(solution, dtype=np.float64)
+            if dense.shape == (count, 1, 4):
+                return dense.reshape(count, 4), np.arange(count)
+    except (ValueError, TypeError):
+        pass
+    parsed: dict[str, np.ndarray] = {}  # G completions share each solution text
+    rows = []
+    for value in solution:
+        if isinstance(value, str):
+            if value not in parsed:
+                parsed[value] = _row_boxes(value)
+            rows.append(parsed[value])
+        else:
+            rows.append(_row_boxes(value))
+    boxes = np.concatenate(rows) if rows else np.empty((0, 4))
+    return boxes, np.repeat(np.arange(count), [len(row) for row in rows])
+
+
+@dataclass(frozen=True)
+class BoxOptions:
+    """The box rewards' shared options: where the boxes live and where the answer box is read.
+
+    Attributes:
+        space: The space of the completions' boxes (the truth is converted into it).
+        solution_space: The truth's space: one for every row, one per row (None entries: ``space``), or None
+            (``space``).
+        policy: Where the answer box is read (:class:`~univg_plugin.boxes.AnswerPolicy`).
+        min_pixels: The processor's ``min_pixels``, for ``abs_input`` without ``image_grid_thw``.
+        max_pixels: The processor's ``max_pixels``, likewise.
+    """
+
+    space: str = "norm1000"
+    solution_space: str | Sequence[str | None] | None = None
+    policy: str = "strict"
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+class GroundTruth:
+    """A batch's ground truth in the completions' coordinate space, as one flat array of boxes.
+
+    Args:
+        solution: The ``solution`` column: per row a box, a list of boxes, text holding them, or None.
+        columns: The other dataset columns (image sizes, ``image_grid_thw``, ``target_image``).
+        count: The number of completions.
+        options: The spaces and pixel limits.
+
+    Attributes:
+        boxes: Every target box ``(K, 4)``, rows in order.
+        row: The row of each box ``(K,)``, non-decreasing.
+    """
+
+    def __init__(self, solution: Sequence[Any] | None, columns: dict, count: int, options: BoxOptions):
+        if solution is None:
+            raise ValueError("this reward needs a `solution` column (the ground-truth boxes)")
+        if len(solution) != count:
+            raise ValueError(f"`solution` has {len(solution)} values for {count} completions")
+        self.count = count
+        self.boxes, self.row = _solution_boxes(solution, count)
+        self._pixels = (options.min_pixels, options.max_pixels)
+        space = CoordinateSpace(options.space)
+        for source, rows in self._rows_by_space(space, options.solution_space).items():
+            if source is not space:
+                self._convert(rows, source, space, columns)
+
+    def _rows_by_space(self, space: CoordinateSpace, solution_space: Any) -> dict[CoordinateSpace, np.ndarray]:
+        """The rows whose truth is in each source space."""
+        if solution_space is None or isinstance(solution_space, str):
+            return {CoordinateSpace(solution_space or space): np.arange(self.count)}
+        if len(solution_space) != self.count:
+            raise ValueError(f"column 'solution_space' has {len(solution_space)} values for {self.count} completions")
+        spaces = [CoordinateSpace(value) if value else space for value in solution_space]
+        return {source: np.flatnonzero([s is source for s in spaces]) for source in set(spaces)}
+
+    def _convert(self, rows: np.ndarray, source: CoordinateSpace, target: CoordinateSpace, columns: dict) -> None:
+        """Convert the boxes of ``rows`` from ``source`` into ``target``, with the sizes the two need."""
+        targets = target_images(columns, self.count)
+        selected = np.isin(self.row, rows)
+        involved = {source, target}
+        input_size = image_size = None
+        if CoordinateSpace.ABS_INPUT in involved:
+            input_size = _input_sizes(columns, self.count, targets, rows.tolist())
+        if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
+            image_size = _image_sizes(columns, self.count, targets, rows.tolist())
+        position = np.searchsorted(rows, self.row[selected])  # each box's row among `rows`
+        self.boxes[selected] = convert_boxes(
+            self.boxes[selected],
+            source,
+            target,
+            image_size=None if image_size is None else image_size[position],
+            input_size=None if input_size is None else input_size[position],
+            min_pixels=self._pixels[0],
+            max_pixels=self._pixels[1],
+        )
+
+    def first(self) -> np.ndarray:
+        """The first target box of each row ``(count, 4)``; NaN for a row without one."""
+        if len(self.row) == self.count and np.array_equal(self.row, np.arange(self.count)):
+            return self.boxes
+        out = np.full((self.count, 4), np.nan)
+        starts = np.flatnonzero(np.diff(self.row, prepend=-1))
+        out[self.row[starts]] = self.boxes[starts]
+        return out
+
+    def per_row(self) -> list[np.ndarray]:
+        """The target boxes of each row, ``(k_i, 4)`` each."""
+        ends = np.cumsum(np.bincount(self.row, minlength=self.count))
+        return np.split(self.boxes, ends[:-1])
+
+
+def first_answer_and_target(
+    texts: list[str], solution: Sequence[Any] | None, columns: dict, options: BoxOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first answer box and the first target box of each completion text, ``(n, 4)`` each, in ``options.space``.
+
+    Rows without an answer box or without a target box are NaN.
+    """
+    truth = GroundTruth(solution, columns, len(texts), options)
+    return first_answer_boxes(texts, options.policy), truth.first()

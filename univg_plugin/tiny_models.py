@@ -1,0 +1,285 @@
+"""Tiny, randomly initialised Qwen2-VL / Qwen2.5-VL checkpoints built offline.
+
+Tests, recipes and the demo need real checkpoints (the real architecture classes, tokenizer, chat
+template and processors) but no model can be downloaded here. :func:`build_tiny_qwen_vl` writes a
+complete checkpoint directory in a few seconds:
+
+- a byte-level BPE tokenizer trained on a few lines of text, with every Qwen special token, wrapped as
+  ``Qwen2TokenizerFast`` (digits are split one per token, as in Qwen's pre-tokenizer);
+- a Qwen-VL chat template (images become ``<|vision_start|><|image_pad|><|vision_end|>``);
+- ``Qwen2VLImageProcessor`` and ``Qwen2VLVideoProcessor`` with small pixel limits;
+- a model built from a small config with random weights, deterministic for a seed.
+
+Example:
+    >>> from univg_plugin.tiny_models import build_tiny_qwen_vl
+    >>> path = build_tiny_qwen_vl("/tmp/tiny-qwen2-vl", family="qwen2_vl", seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .qwen_vl import (
+    DEFAULT_MIN_PIXELS,
+    QWEN_EXTRA_ADDED_TOKENS,
+    QWEN_SPECIAL_TOKENS,
+    QWEN_SPLIT_PATTERN,
+    QWEN_VL_CHAT_TEMPLATE,
+)
+
+Family = Literal["qwen2_vl", "qwen2_5_vl"]
+FAMILIES: tuple[str, ...] = ("qwen2_vl", "qwen2_5_vl")
+#: The tiny processors' upper pixel bound: at most 16 image tokens per image (Qwen's default is far larger).
+TINY_MAX_PIXELS = 112 * 112
+
+_DEFAULT_CORPUS: tuple[str, ...] = (
+    "You are a helpful assistant.",
+    "Locate the red circle in image 2 and output its bounding box.",
+    "Find the object that appears in every image. Which image contains the largest square?",
+    "<think>The blue square is at the top left of the second image.</think><answer>(120,340),(560,780)</answer>",
+    "It's in the third image. <|box_start|>(316,58),(764,999)<|box_end|>",
+    '[{"bbox_2d": [12, 40, 230, 311], "label": "green triangle"}]',
+    "Picture 1: Picture 2: Picture 3: the left, right, top, bottom, middle, first, second, third, fourth.",
+    "red green blue yellow purple orange black white circle square triangle star small large",
+    "0123456789 (x1,y1),(x2,y2) [x1, y1, x2, y2] <box>1 2 3 4</box>",
+)
+
+
+@dataclass(frozen=True)
+class TinyModelSpec:
+    """Sizes of a tiny checkpoint. The defaults build a ~1M-parameter model in about a second.
+
+    Attributes:
+        hidden_size: Width of the language model (and of the vision merger's output).
+        num_hidden_layers: Decoder layers.
+        num_attention_heads: Query heads; ``hidden_size // num_attention_heads`` is the head dim.
+        num_key_value_heads: Key/value heads (grouped-query attention).
+        intermediate_size: MLP width of the language model.
+        vision_depth: Vision transformer blocks.
+        vision_embed_dim: Width of the vision transformer.
+        vision_num_heads: Heads of the vision transformer.
+        min_pixels: Image processor lower pixel bound (Qwen's default).
+        max_pixels: Image processor upper pixel bound (:data:`TINY_MAX_PIXELS`: at most 16 image tokens).
+        vocab_size: Target size of the trained BPE vocabulary (before special tokens).
+        corpus: Extra lines the tokenizer is trained on, beside the built-in ones.
+        extra_tokens: Added (non-special) tokens, e.g. ``("<think>", "</think>")``.
+        language_init_std: Standard deviation of the language model's initial linear weights (None: the
+            config's ``initializer_range``, 0.02). Trained from scratch, a larger value (0.08) learns to
+            localise and to tell squares apart sooner (``docs/notes/demo-trials.md``).
+    """
+
+    hidden_size: int = 64
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    intermediate_size: int = 128
+    vision_depth: int = 2
+    vision_embed_dim: int = 32
+    vision_num_heads: int = 2
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = TINY_MAX_PIXELS
+    vocab_size: int = 600
+    corpus: tuple[str, ...] = ()
+    extra_tokens: tuple[str, ...] = field(default_factory=tuple)
+    language_init_std: float | None = None
+
+    def __post_init__(self) -> None:
+        head_dim, remainder = divmod(self.hidden_size, self.num_attention_heads)
+        if remainder or head_dim % 2:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be an even multiple of num_attention_heads "
+                f"({self.num_attention_heads}) so that the rotary sections fit the head dim"
+            )
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
+        if self.vision_embed_dim % self.vision_num_heads:
+            raise ValueError("vision_embed_dim must be a multiple of vision_num_heads")
+
+    @property
+    def mrope_section(self) -> list[int]:
+        """Split of half the head dim into temporal / height / width rotary sections."""
+        half = self.hidden_size // self.num_attention_heads // 2
+        temporal = half // 4 if half >= 4 else 0
+        height = (half - temporal) // 2
+        return [temporal, height, half - temporal - height]
+
+
+def _train_tokenizer(spec: TinyModelSpec):
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN_SPLIT_PATTERN), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=spec.vocab_size,
+        special_tokens=[],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator([*_DEFAULT_CORPUS, *spec.corpus], trainer)
+    wrapped = Qwen2TokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token=None,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=list(QWEN_SPECIAL_TOKENS[1:]),
+        errors="replace",
+        clean_up_tokenization_spaces=False,
+        model_max_length=32768,
+    )
+    wrapped.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIAL_TOKENS[1:])})
+    wrapped.add_tokens([*QWEN_EXTRA_ADDED_TOKENS, *spec.extra_tokens])
+    wrapped.chat_template = QWEN_VL_CHAT_TEMPLATE
+    wrapped.padding_side = "left"
+    return wrapped
+
+
+def _vision_config(family: Family, spec: TinyModelSpec) -> tuple[type, dict[str, Any]]:
+    """The model config class of ``family`` and the settings of its vision tower."""
+    if family == "qwen2_vl":
+        from transformers import Qwen2VLConfig
+
+        return Qwen2VLConfig, {
+            "depth": spec.vision_depth,
+            "embed_dim": spec.vision_embed_dim,
+            "hidden_size": spec.hidden_size,
+            "num_heads": spec.vision_num_heads,
+            "mlp_ratio": 2,
+        }
+    from transformers import Qwen2_5_VLConfig
+
+    return Qwen2_5_VLConfig, {
+        "depth": spec.vision_depth,
+        "hidden_size": spec.vision_embed_dim,
+        "intermediate_size": spec.vision_embed_dim * 2,
+        "num_heads": spec.vision_num_heads,
+        "out_hidden_size": spec.hidden_size,
+        "fullatt_block_indexes": [spec.vision_depth - 1],
+        "window_size": 56,
+    }
+
+
+def _build_config(family: Family, spec: TinyModelSpec, tokenizer):
+    """The model config: the spec's sizes, the tokenizer's vocabulary and special token ids."""
+    token_id = tokenizer.convert_tokens_to_ids
+    text_config = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": spec.hidden_size,
+        "intermediate_size": spec.intermediate_size,
+        "num_hidden_layers": spec.num_hidden_layers,
+        "num_attention_heads": spec.num_attention_heads,
+        "num_key_value_heads": spec.num_key_value_heads,
+        "max_position_embeddings": 4096,
+        "rope_theta": 10000.0,
+        "rope_scaling": {"type": "mrope", "rope_type": "default", "mrope_section": spec.mrope_section},
+        "tie_word_embeddings": True,
+        "bos_token_id": token_id("<|endoftext|>"),
+        "eos_token_id": token_id("<|im_end|>"),
+        "pad_token_id": token_id("<|endoftext|>"),
+    }
+    special_ids = {
+        "image_token_id": token_id("<|image_pad|>"),
+        "video_token_id": token_id("<|video_pad|>"),
+        "vision_start_token_id": token_id("<|vision_start|>"),
+        "vision_end_token_id": token_id("<|vision_end|>"),
+    }
+    config_class, vision_config = _vision_config(family, spec)
+    config = config_class(
+        text_config=text_config,
+        vision_config=vision_config,
+        tie_word_embeddings=True,
+        **special_ids,
+        **{k: v for k, v in text_config.items() if k.endswith("token_id")},
+    )
+    return config
+
+
+def _build_processor(family: Family, spec: TinyModelSpec, tokenizer):
+    from transformers import Qwen2VLImageProcessor
+
+    image_processor = Qwen2VLImageProcessor(min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
+    video_kwargs = {"min_pixels": spec.min_pixels, "max_pixels": spec.max_pixels}
+    if family == "qwen2_vl":
+        from transformers import Qwen2VLProcessor as processor_class
+    else:
+        from transformers import Qwen2_5_VLProcessor as processor_class
+    try:
+        from transformers import Qwen2VLVideoProcessor
+
+        video_processor = Qwen2VLVideoProcessor(
+            size={"shortest_edge": spec.min_pixels, "longest_edge": spec.max_pixels}, **video_kwargs
+        )
+        return processor_class(
+            image_processor=image_processor,
+            tokenizer=tokenizer,
+            video_processor=video_processor,
+            chat_template=QWEN_VL_CHAT_TEMPLATE,
+        )
+    except ImportError:  # video processors need torchvision
+        return processor_class(
+            image_processor=image_processor, tokenizer=tokenizer, chat_template=QWEN_VL_CHAT_TEMPLATE
+        )
+
+
+def build_tiny_qwen_vl(
+    path: str | Path,
+    family: Family = "qwen2_vl",
+    seed: int = 0,
+    spec: TinyModelSpec | None = None,
+) -> Path:
+    """Write a tiny, randomly initialised Qwen-VL checkpoint (model, tokenizer, processors) to ``path``.
+
+    Args:
+        path: Output directory (created if missing; existing files are overwritten).
+        family: ``"qwen2_vl"`` (Qwen2-VL, 0-1000 grounding) or ``"qwen2_5_vl"`` (Qwen2.5-VL).
+        seed: Seed of the random weights; the same seed and spec give identical files.
+        spec: Sizes; :class:`TinyModelSpec` defaults when omitted.
+
+    Returns:
+        The checkpoint directory, loadable with ``AutoProcessor.from_pretrained`` and
+        ``AutoModelForImageTextToText.from_pretrained`` (or the model class) and usable with
+        LLaMA-Factory's ``qwen2_vl`` template and TRL's ``GRPOTrainer``.
+    """
+    import torch
+    from transformers import GenerationConfig
+
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
+    spec = spec or TinyModelSpec()
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = _train_tokenizer(spec)
+    config = _build_config(family, spec, tokenizer)
+    if family == "qwen2_vl":
+        from transformers import Qwen2VLForConditionalGeneration as model_class
+    else:
+        from transformers import Qwen2_5_VLForConditionalGeneration as model_class
+
+    torch.manual_seed(seed)
+    model = model_class(config).to(torch.float32).eval()
+    if spec.language_init_std is not None:
+        for module in model.model.language_model.modules():
+            if isinstance(module, torch.nn.Linear):
+                torch.nn.init.normal_(module.weight, std=spec.language_init_std)
+    eos_ids = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")]
+    model.generation_config = GenerationConfig(
+        eos_token_id=eos_ids, pad_token_id=tokenizer.pad_token_id, bos_token_id=config.bos_token_id
+    )
+    model.save_pretrained(out, safe_serialization=True)
+    _build_processor(family, spec, tokenizer).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "univg_tiny_spec.json").write_text(
+        json.dumps({"family": family, "seed": seed, **asdict(spec)}, indent=2) + "\n"
+    )
+    return out
