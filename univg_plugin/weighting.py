@@ -19,6 +19,8 @@ whole batch gathered over all processes: a group split across processes is then 
 from __future__ import annotations
 
 import functools
+import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -52,13 +54,19 @@ class WeightingMethod:
 
     Attributes:
         weight: ``weight(m, **params) -> weights``, where ``m`` is a tensor of group mean accuracy
-            rewards already clamped to [0, 1]; the weights must be positive (they scale the clipped
-            policy term) and should fall as ``m`` rises.
+            rewards already clamped to [0, 1]; the weights must be finite and positive (they scale the
+            clipped policy term; the built-in ``log`` floors at 0) and should fall as ``m`` rises.
+            Another package's method is checked for that on a grid of ``m`` when it is resolved and on
+            every batch (``ValueError`` naming it).
         params: The parameters the method takes (the keys of ``difficulty_params``), with defaults.
+            Every value must be a finite real number.
+        check: ``check(**params)`` raises ``ValueError`` naming the parameter and its valid range when
+            the parameters are outside it (the built-ins state their ranges here); None: no range.
     """
 
     weight: Callable[..., torch.Tensor]
     params: Mapping[str, float] = field(default_factory=dict)
+    check: Callable[..., None] | None = None
 
     @property
     def summary(self) -> str:
@@ -72,17 +80,17 @@ def exp_weight(m: torch.Tensor) -> torch.Tensor:
 
 
 def power_weight(m: torch.Tensor, *, power: float, offset: float) -> torch.Tensor:
-    """``(offset - m)^power``, floored at 0."""
+    """``(offset - m)^power``, floored at 0; ``offset > 0``, and ``offset > 1`` when ``power < 0``."""
     return (offset - m).clamp(min=0.0) ** power
 
 
 def log_weight(m: torch.Tensor, *, eps: float) -> torch.Tensor:
-    """``-log(eps + m)``, floored at 0 so that a group never gets a negative weight."""
+    """``-log(eps + m)``, floored at 0 so that a group never gets a negative weight; ``0 < eps < 1``."""
     return (-torch.log(eps + m)).clamp(min=0.0)
 
 
 def linear_weight(m: torch.Tensor, *, intercept: float, slope: float) -> torch.Tensor:
-    """``intercept + slope * (1 - m)``."""
+    """``intercept + slope * (1 - m)``; ``intercept > 0`` and ``intercept + slope > 0``."""
     return intercept + slope * (1.0 - m)
 
 
@@ -91,10 +99,39 @@ def none_weight(m: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(m)
 
 
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _check_power(*, power: float, offset: float) -> None:
+    """``offset - m`` must stay above 0 where a negative power would make the weight infinite."""
+    _require(offset > 0, f"offset must be > 0 for method 'power', got {offset} (every weight would be 0)")
+    _require(
+        power >= 0 or offset > 1,
+        f"offset must be > 1 when power < 0 for method 'power', got {offset} (with power {power}, the weight is "
+        "infinite where offset - m reaches 0 for m in [0, 1])",
+    )
+
+
+def _check_log(*, eps: float) -> None:
+    """``eps <= 0`` gives infinite or undefined weights, ``eps >= 1`` a weight of 0 for every group."""
+    _require(0 < eps < 1, f"eps must be in (0, 1) for method 'log', got {eps}")
+
+
+def _check_linear(*, intercept: float, slope: float) -> None:
+    """The weight must be positive at both ends of [0, 1] (it is linear in between)."""
+    _require(intercept > 0, f"intercept must be > 0 for method 'linear' (the weight at m = 1), got {intercept}")
+    _require(
+        intercept + slope > 0,
+        f"intercept + slope must be > 0 for method 'linear' (the weight at m = 0), got {intercept} + {slope}",
+    )
+
+
 EXP = WeightingMethod(exp_weight)
-POWER = WeightingMethod(power_weight, {"power": 1.0, "offset": 1.05})
-LOG = WeightingMethod(log_weight, {"eps": 0.02})
-LINEAR = WeightingMethod(linear_weight, {"intercept": 1.0, "slope": 1.0})
+POWER = WeightingMethod(power_weight, {"power": 1.0, "offset": 1.05}, _check_power)
+LOG = WeightingMethod(log_weight, {"eps": 0.02}, _check_log)
+LINEAR = WeightingMethod(linear_weight, {"intercept": 1.0, "slope": 1.0}, _check_linear)
 NONE = WeightingMethod(none_weight)
 
 #: Every difficulty weighting method by name: the built-ins below and other packages' entry points.
@@ -119,10 +156,14 @@ def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Ca
         params: Some of the method's parameters (the others keep their defaults).
 
     Returns:
-        The method's weight function with every parameter bound: ``f(m) -> weights``.
+        The method's weight function with every parameter bound: ``f(m) -> weights``. For another
+        package's method, ``f`` also refuses weights that are not finite and positive.
 
     Raises:
-        ValueError: an unknown method (the message lists the known ones) or a parameter it does not take.
+        ValueError: an unknown method (the message lists the known ones), a parameter it does not take,
+            a value that is not a finite number, a value outside the method's range (naming the
+            parameter and the range), or another package's method giving a weight that is not finite
+            and positive for some ``m`` in [0, 1].
 
     Example:
         >>> resolve_method("linear", {"slope": 2.0})(torch.tensor([0.5])).tolist()
@@ -138,7 +179,40 @@ def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Ca
     if unknown:
         allowed = ", ".join(found.params) or "none"
         raise ValueError(f"method {method!r} takes no parameter {', '.join(unknown)} (its parameters: {allowed})")
-    return functools.partial(found.weight, **{**found.params, **(params or {})})
+    bound = {**found.params, **(params or {})}
+    for name, value in bound.items():
+        _check_finite_number(name, value)
+    if found.check is not None:
+        found.check(**bound)
+    weight = functools.partial(found.weight, **bound)
+    if method in WEIGHTING_METHODS.builtins:
+        return weight
+    checked = functools.partial(_checked_weights, method, weight)
+    checked(torch.linspace(0.0, 1.0, 101))  # refuse a bad method or parameters before any training step
+    return checked
+
+
+def _check_finite_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _checked_weights(method: str, weight: Callable[[torch.Tensor], torch.Tensor], m: torch.Tensor) -> torch.Tensor:
+    """``weight(m)``, refused unless every weight is finite and positive (another package's method)."""
+    weights = torch.as_tensor(weight(m))
+    accuracy, flat = (tensor.flatten() for tensor in torch.broadcast_tensors(m, weights))
+    bad = (~torch.isfinite(flat) | (flat <= 0)).nonzero()
+    if len(bad):
+        index = int(bad[0])
+        value = flat[index].item()
+        problem = "a non-finite weight" if not math.isfinite(value) else "a weight <= 0"
+        raise ValueError(
+            f"difficulty weighting method {method!r} gave {problem} ({value}) for a group mean accuracy of "
+            f"{accuracy[index].item():g}; weights must be finite and > 0"
+        )
+    return weights
 
 
 def phi(mean_accuracy: torch.Tensor, method: str = "exp", **params: float) -> torch.Tensor:
@@ -171,9 +245,18 @@ def group_mean(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
         >>> group_mean(torch.tensor([1.0, float("nan"), 0.2, 0.4]), 2).tolist()
         [1.0, 0.30000001192092896]
     """
-    if group_size < 1 or rewards.numel() % group_size:
+    group_size = _whole_group_size(group_size)
+    if rewards.numel() % group_size:
         raise ValueError(f"{rewards.numel()} rewards cannot be split into groups of {group_size}")
     return torch.nanmean(rewards.reshape(-1, group_size).float(), dim=1)
+
+
+def _whole_group_size(group_size: object) -> int:
+    """``group_size`` as an int: a positive whole number (``2.0`` is 2), never a bool or a string."""
+    whole = isinstance(group_size, numbers.Real) and not isinstance(group_size, bool)
+    if not whole or not float(group_size).is_integer() or group_size < 1:
+        raise ValueError(f"group_size must be a positive whole number, got {group_size!r}")
+    return int(group_size)
 
 
 def difficulty_weights(
@@ -187,9 +270,9 @@ def difficulty_weights(
 
     Args:
         accuracy_rewards: The accuracy reward (IoU) of every completion of the batch, gathered over all
-            processes, ``group_size`` consecutive completions per prompt. NaN means "not applicable"
-            and is left out of the group mean; a group with no valid reward gets weight 1.
-        group_size: Completions per prompt (``num_generations``).
+            processes, ``group_size`` consecutive completions per prompt. NaN (or None in a list) means
+            "not applicable" and is left out of the group mean; a group with no valid reward gets weight 1.
+        group_size: Completions per prompt (``num_generations``): a positive whole number.
         method: See :func:`phi`.
         normalize: Rescale the weights to mean 1 over the batch so the learning rate keeps its
             meaning (an option beyond the paper; off by default).
@@ -202,7 +285,10 @@ def difficulty_weights(
         >>> [round(w, 4) for w in difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size=2).tolist()]
         [2.7183, 2.7183, 1.0, 1.0]
     """
+    if not isinstance(accuracy_rewards, torch.Tensor):
+        accuracy_rewards = [math.nan if reward is None else reward for reward in accuracy_rewards]
     rewards = torch.as_tensor(accuracy_rewards, dtype=torch.float32)
+    group_size = _whole_group_size(group_size)
     means = group_mean(rewards, group_size)
     weights = torch.where(torch.isnan(means), torch.ones_like(means), phi(torch.nan_to_num(means), method, **params))
     if normalize:

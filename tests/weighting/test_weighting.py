@@ -105,3 +105,75 @@ def test_each_builtin_method_names_its_formula():
     for name in WEIGHTING_METHODS.builtins:
         assert WEIGHTING_METHODS.load(name).summary, name
     assert WEIGHTING_METHODS.load("exp").summary == "``e^(1 - m)``, in [1, e]: the paper's released setting."
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        ("log", {"eps": 0.0}, r"eps must be in \(0, 1\) for method 'log', got 0.0"),
+        ("log", {"eps": -0.5}, r"eps must be in \(0, 1\) for method 'log', got -0.5"),
+        ("log", {"eps": 1.0}, r"eps must be in \(0, 1\) for method 'log', got 1.0"),
+        ("power", {"power": -1.0, "offset": 1.0}, r"offset must be > 1 when power < 0 for method 'power', got 1.0"),
+        ("power", {"offset": 0.0}, r"offset must be > 0 for method 'power', got 0.0"),
+        ("linear", {"slope": -3.0}, r"intercept \+ slope must be > 0 for method 'linear' \(the weight at m = 0\)"),
+        ("linear", {"intercept": 0.0}, r"intercept must be > 0 for method 'linear' \(the weight at m = 1\), got 0.0"),
+        ("power", {"power": "two"}, "power must be a number, got 'two'"),
+        ("power", {"power": True}, "power must be a number, got True"),
+        ("log", {"eps": None}, "eps must be a number, got None"),
+        ("power", {"power": float("inf")}, "power must be a finite number, got inf"),
+        ("linear", {"slope": float("nan")}, "slope must be a finite number, got nan"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " not in value else None,
+)
+def test_builtin_parameters_outside_their_range_are_refused(method, params, message):
+    with pytest.raises(ValueError, match=message):
+        weighting.resolve_method(method, params)
+    with pytest.raises(ValueError, match=message):
+        difficulty_weights([0.0, 0.0, 1.0, 1.0], 2, method=method, **params)
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("log", {"eps": 1e-6}),
+        ("log", {"eps": 0.99}),
+        ("power", {"power": -2.0, "offset": 1.01}),
+        ("power", {"power": 0.0}),
+        ("power", {"power": 3, "offset": 0.5}),
+        ("linear", {"intercept": 0.1, "slope": -0.05}),
+        ("linear", {"intercept": 2, "slope": 0}),
+    ],
+)
+def test_parameters_inside_the_ranges_give_finite_non_negative_weights(method, params):
+    weights = phi(GRID, method, **params)
+    assert torch.isfinite(weights).all() and (weights >= 0).all() and (weights > 0).any()
+
+
+def test_a_third_party_method_with_non_finite_or_non_positive_weights_is_refused_naming_it(monkeypatch):
+    registry = Registry(WEIGHTING_METHODS.group, WEIGHTING_METHODS.kind, WEIGHTING_METHODS.builtins)
+    monkeypatch.setattr(weighting, "WEIGHTING_METHODS", registry)
+    registry.register("inverse", WeightingMethod(lambda m, *, scale: scale / m, {"scale": 1.0}))
+    registry.register("halving", WeightingMethod(_halving, {"base": 2.0}))
+    with pytest.raises(ValueError, match=r"difficulty weighting method 'inverse' gave a non-finite weight \(inf\)"):
+        difficulty_weights([0.0, 0.0, 1.0, 1.0], 2, method="inverse")
+    with pytest.raises(ValueError, match=r"difficulty weighting method 'halving' gave a weight <= 0 \(-1.0\)"):
+        difficulty_weights([0.0, 0.0], 2, method="halving", base=-1.0)
+
+
+def test_none_in_the_accuracy_rewards_means_not_applicable():
+    weights = difficulty_weights([None, None, 0.0, None], group_size=2)
+    assert weights.tolist() == pytest.approx([1.0, 1.0, math.e, math.e])
+
+
+@pytest.mark.parametrize("group_size", [2, 2.0])
+def test_an_integral_group_size_is_accepted(group_size):
+    assert difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size).tolist() == pytest.approx([math.e, math.e, 1.0, 1.0])
+    assert group_mean(torch.tensor([0.0, 1.0]), group_size).tolist() == [0.5]
+
+
+@pytest.mark.parametrize("group_size", [2.5, True, "2", None, 0, -2])
+def test_a_group_size_that_is_not_a_positive_whole_number_is_refused_naming_it(group_size):
+    with pytest.raises(ValueError, match=rf"group_size must be a positive whole number, got {group_size!r}"):
+        difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size)
+    with pytest.raises(ValueError, match="group_size must be a positive whole number"):
+        group_mean(torch.zeros(4), group_size)

@@ -22,8 +22,11 @@ ORDINALS = {
     "tenth": 10,
 }
 _IMAGE_WORD = r"(?:image|picture|img|frame)"
+#: Longer digit runs are no image index (and `int` refuses more than 4,300 digits).
+_MAX_INDEX_DIGITS = 9
+# `\s*(?:[-_#:]\s*)?`, not `\s*[-_#:]?\s*`: two `\s*` around an optional character backtrack quadratically.
 _IMAGE_INDEX_RE = re.compile(
-    rf"\b{_IMAGE_WORD}\s*[-_#:]?\s*(\d+)\b"  # image 2, Image-2, image2, picture #3
+    rf"\b{_IMAGE_WORD}\s*(?:[-_#:]\s*)?(\d+)\b"  # image 2, Image-2, image2, picture #3
     rf"|\b(\d+)\s*(?:st|nd|rd|th)\s+{_IMAGE_WORD}\b"  # 2nd image, 2th image
     rf"|\b({'|'.join(ORDINALS)})\s+{_IMAGE_WORD}\b",  # the second image
     re.IGNORECASE,
@@ -52,11 +55,19 @@ def parse_image_index(text: str, last: bool = False) -> int | None:
     hits = _IMAGE_INDEX_RE.findall(text)
     if not hits:
         return None
-    for number, nth, word in reversed(hits) if last else hits:
-        value = int(number or nth) if (number or nth) else ORDINALS[word.lower()]
-        if value >= 1:
+    for hit in reversed(hits) if last else hits:
+        value = _index_of(*hit)
+        if value is not None and value >= 1:
             return value
     return None
+
+
+def _index_of(number: str, nth: str, word: str) -> int | None:
+    """The index one match names; None for an ordinal in other letters (``firſt``) or an absurdly long number."""
+    digits = number or nth
+    if digits:
+        return int(digits) if len(digits) <= _MAX_INDEX_DIGITS else None
+    return ORDINALS.get(word.lower())  # IGNORECASE also matches `firſt`, `fırst`: no ordinal of ours
 
 
 def answer_image_index(text: str, policy: AnswerPolicy | str = AnswerPolicy.STRICT) -> int | None:

@@ -29,7 +29,9 @@ class AnswerPolicy(Choice):
 
 
 _NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
-_PAIR = rf"\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*,?\s*\(\s*{_NUM}\s*,\s*{_NUM}\s*\)"
+# `\)\s*(?:,\s*)?\(`, not `\)\s*,?\s*\(`: two `\s*` around an optional comma backtrack quadratically on a run
+# of whitespace. Every pattern here runs in time linear in the text (tests/boxes/test_linear_time.py).
+_PAIR = rf"\(\s*{_NUM}\s*,\s*{_NUM}\s*\)\s*(?:,\s*)?\(\s*{_NUM}\s*,\s*{_NUM}\s*\)"
 _LIST = rf"\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]"
 _TAG = rf"<box>\s*{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}[\s,]+{_NUM}\s*</box>"
 _BOX_RE = re.compile(f"{_PAIR}|{_LIST}|{_TAG}")

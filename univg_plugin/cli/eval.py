@@ -11,7 +11,7 @@ from .options import DIRECTORY, EXISTING_FILE, option_group, parse_key_values, r
 
 if TYPE_CHECKING:
     from ..data import GroundingSample
-    from ..eval import GenerationResult
+    from ..eval import GenerationResult, PredictionSet
 
 # The values of CoordinateSpace, AnswerPolicy and eval.generate.Backend, written out: `univg --help` imports no numpy
 # (tests/eval/test_eval_cli.py checks that they agree).
@@ -90,9 +90,15 @@ _generation_options = option_group(
     click.option("--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature (--sample)."),
     click.option("--device", help="Torch device [default: cuda when available, else cpu]."),
     click.option("--dtype", help="Torch dtype, e.g. bfloat16 [default: bfloat16 on cuda, float32 on cpu]."),
+    click.option(
+        "--fresh",
+        is_flag=True,
+        help="Discard OUT_DIR/predictions.jsonl and generate every sample again [default: resume it, refusing "
+        "predictions of another model, other settings or other prompts].",
+    ),
 )
 #: The parameters of `_generation_options`, passed to `generate_predictions` as they are.
-_GENERATION = ("batch_size", "max_new_tokens", "backend", "do_sample", "temperature", "device", "dtype")
+_GENERATION = ("batch_size", "max_new_tokens", "backend", "do_sample", "temperature", "device", "dtype", "fresh")
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -107,7 +113,12 @@ def _load(benchmarks: tuple[Path, ...], fmt: str, read_options: tuple[str, ...])
 
 
 def _score_and_report(
-    predictions: Path, samples: list[GroundingSample], fmt: str, out_dir: Path, media_root: Path, **settings: Any
+    predictions: Path | PredictionSet,
+    samples: list[GroundingSample],
+    fmt: str,
+    out_dir: Path,
+    media_root: Path,
+    **settings: Any,
 ) -> None:
     from ..eval import score
 
@@ -123,12 +134,24 @@ def _score_and_report(
         **settings,
     )
     click.echo(report.table(compare=compare))
+    _note_odd_truth(report.truth_notes)
     if compare and report.paper is None:
         click.echo(f"note: the paper reports no numbers for the {fmt} layout", err=True)
     elif compare and not report.paper_values():
         click.echo("note: the paper's numbers are per task: group by task to see them beside each row", err=True)
     files = report.write(out_dir, compare=compare, plot=plot)
     click.echo("wrote " + ", ".join(str(path) for path in files.values()), err=True)
+
+
+def _note_odd_truth(notes: list[tuple[str, str]], shown: int = 10) -> None:
+    """Say which ground-truth boxes are odd (scored as written, every row counted)."""
+    if not notes:
+        return
+    lines = [f"  {identity}: {note}" for identity, note in notes[:shown]]
+    if len(notes) > shown:
+        lines.append(f"  ... and {len(notes) - shown} more (report.json: truth_notes)")
+    header = f"note: {len(notes)} ground-truth box(es) are odd; scored as written, as the official script does:"
+    click.echo("\n".join([header, *lines]), err=True)
 
 
 def _generate(
@@ -214,7 +237,7 @@ def score_command(
     "[default: eval/MODEL-BENCHMARK].",
 )
 @_generation_options
-@click.option("--limit", type=int, help="Only the first N samples (a quick look).")
+@click.option("--limit", type=int, help="Only the first N samples (a quick look; after a full run: score those N).")
 def run_command(
     model_path: Path,
     benchmarks: tuple[Path, ...],
@@ -230,11 +253,15 @@ def run_command(
     The prompts are the training prompts (the question, the paper's <think>/<answer> instruction and
     the processor's chat template); decoding is greedy unless --sample; vision placeholder tokens are
     never generated. Predictions are appended to OUT_DIR/predictions.jsonl batch by batch: rerunning
-    the same command skips the samples already there.
+    the same command skips the samples already there. What produced them (the model's path and
+    fingerprint, the generation settings, each sample's prompt) is recorded in predictions.meta.json;
+    a rerun with another model, other settings or another benchmark is refused (use another --out-dir,
+    or --fresh). With --limit, only the first N samples are generated and scored.
 
     Example: univg eval run --model ckpt --benchmark synth/data.jsonl --group-by difficulty
     """
     from ..data import DataError
+    from ..eval import read_predictions
 
     try:
         samples, fmt = _load(benchmarks, fmt, read_options)
@@ -246,6 +273,7 @@ def run_command(
         result = _generate(model_path, samples, out, root, settings["min_pixels"], settings["max_pixels"], generation)
         settings["min_pixels"] = settings["min_pixels"] or result.min_pixels
         settings["max_pixels"] = settings["max_pixels"] or result.max_pixels
-        _score_and_report(result.path, samples, fmt, out, root, **settings)
+        predictions = read_predictions(result.path).subset(sample.id for sample in samples)
+        _score_and_report(predictions, samples, fmt, out, root, **settings)
     except (DataError, ValueError, OSError, ImportError) as error:
         _fail(error)

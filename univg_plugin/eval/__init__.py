@@ -1,8 +1,9 @@
 """Evaluation: score predictions on MIG-Bench, the zero-shot sets or our own format with the benchmarks' metrics.
 
 - :func:`score`: predictions (a jsonl file, or ``id -> output``) + samples -> :class:`EvalReport`;
-- :func:`generate_predictions`: run a checkpoint over samples (transformers, or vLLM), resumable;
-- :func:`load_benchmark`: samples of one or more benchmark files;
+- :func:`generate_predictions`: run a checkpoint over samples (transformers, or vLLM), resumable when the
+  run is the same (:mod:`.provenance`: model, settings and prompts recorded beside the predictions);
+- :func:`load_benchmark`: samples of one or more benchmark files, ground truth as written (:mod:`.benchmark`);
 - :class:`EvalReport`: metrics by task or by any ``meta`` key, terminal / Markdown / JSON / PNG output;
 - :mod:`.metrics`: the metric definitions (:data:`PROTOCOLS`); :mod:`.paper`: the paper's numbers.
 
@@ -13,12 +14,13 @@ Example:
     100.0
 """
 
+from .benchmark import detect_format, load_benchmark
 from .generate import Backend, GenerationResult, generate_predictions
 from .metrics import POLICIES, PROTOCOLS, REASONS, THRESHOLDS, GroupMetrics, Protocol, protocol_for
 from .paper import PAPER_TABLES, PaperTable, paper_table
 from .predictions import PredictionSet, read_predictions
 from .report import EvalReport, SampleResults
-from .score import detect_format, load_benchmark, score
+from .score import score
 
 __all__ = [
     "PAPER_TABLES",

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..boxes import AnswerPolicy, CoordinateSpace, answer_image_index, first_answer_boxes, iou
+from ..data.schema import format_box
 
 #: IoU thresholds of the accuracies (a prediction hits at ``t`` when ``IoU >= t``).
 THRESHOLDS: tuple[float, ...] = (0.3, 0.5, 0.7)
@@ -102,11 +103,17 @@ def extract_boxes(texts: Sequence[str], policy: AnswerPolicy | str) -> np.ndarra
     return first_answer_boxes(texts, policy)
 
 
+def _swapped(boxes: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+
+
 def benchmark_iou(truth: np.ndarray, predicted: np.ndarray, epsilon: float = 0.0) -> np.ndarray:
-    """IoU as the benchmarks' scripts compute it: 0 for a swapped prediction, ``I / (U + epsilon)``.
+    """IoU as the benchmarks' scripts compute it on the boxes as written: ``I / (U + epsilon)``, 0 when
+    either box is swapped (their intersection test fails: corners are never reordered) or has no area.
 
     Args:
-        truth: Ground-truth boxes ``(N, 4)`` (well ordered).
+        truth: Ground-truth boxes ``(N, 4)``, as written (swapped or past the image ones included).
         predicted: Predictions ``(N, 4)`` in the same space (NaN rows score 0).
         epsilon: Added to the union.
 
@@ -116,14 +123,13 @@ def benchmark_iou(truth: np.ndarray, predicted: np.ndarray, epsilon: float = 0.0
     Example:
         >>> benchmark_iou(np.array([[0, 0, 0.5, 1]]), np.array([[0, 0, 1, 1]])).tolist()
         [0.5]
-        >>> benchmark_iou(np.array([[0, 0, 1, 1]]), np.array([[1, 1, 0, 0]])).tolist()
-        [0.0]
+        >>> benchmark_iou(np.array([[0, 0, 1, 1], [1, 1, 0, 0]]), np.array([[1, 1, 0, 0], [0, 0, 1, 1]])).tolist()
+        [0.0, 0.0]
     """
     truth = np.asarray(truth, dtype=np.float64).reshape(-1, 4)
     predicted = np.asarray(predicted, dtype=np.float64).reshape(-1, 4)
     overlap = iou(truth, predicted)
-    with np.errstate(invalid="ignore"):
-        overlap[(predicted[:, 2] < predicted[:, 0]) | (predicted[:, 3] < predicted[:, 1])] = 0.0
+    overlap[_swapped(predicted) | _swapped(truth)] = 0.0
     if epsilon:
         # U = (A + B) / (1 + IoU) since I = IoU * U and U = A + B - I; then I / (U + eps) = IoU * U / (U + eps).
         areas = _area(truth) + _area(predicted)
@@ -135,6 +141,51 @@ def benchmark_iou(truth: np.ndarray, predicted: np.ndarray, epsilon: float = 0.0
 
 def _area(boxes: np.ndarray) -> np.ndarray:
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def truth_notes(written: np.ndarray, truth: np.ndarray, upper: np.ndarray, spaces: Sequence[str]) -> list[str | None]:
+    """What is odd about each ground-truth box, and what the official formula makes of it (None: nothing).
+
+    A swapped or zero-area box can never be hit (IoU 0); a box past the image (beyond the space's extent,
+    or negative) is compared as written. Training data refuses both; a benchmark keeps them.
+
+    Args:
+        written: The boxes as written ``(N, 4)`` (shown in the notes).
+        truth: The same boxes in the IoU space ``(N, 4)``.
+        upper: The largest x and y of the IoU space for each sample ``(N, 2)`` (NaN: unknown).
+        spaces: The IoU space of each sample (named in the notes).
+
+    Example:
+        >>> boxes = np.array([[0.5, 0.1, 0.2, 0.4], [0.3, 0.2, 1.048, 0.5], [0.1, 0.1, 0.2, 0.2]])
+        >>> truth_notes(boxes, boxes, np.ones((3, 2)), ["norm1"] * 3)  # doctest: +NORMALIZE_WHITESPACE
+        ['[0.5, 0.1, 0.2, 0.4] swapped (x1 > x2): no prediction can hit it (IoU 0)',
+         '[0.3, 0.2, 1.048, 0.5] beyond the image (x2 = 1.048 > 1 in norm1): scored as written', None]
+    """
+    with np.errstate(invalid="ignore"):
+        odd = (truth[:, 2] <= truth[:, 0]) | (truth[:, 3] <= truth[:, 1]) | (truth < 0).any(axis=1)
+        odd |= (truth > upper[:, [0, 1, 0, 1]]).any(axis=1)
+    notes: list[str | None] = [None] * len(truth)
+    for i in np.flatnonzero(odd).tolist():
+        notes[i] = _truth_note(written[i], truth[i], upper[i], spaces[i])
+    return notes
+
+
+def _truth_note(written: np.ndarray, box: np.ndarray, upper: np.ndarray, space: str) -> str:
+    """One box's note (see :func:`truth_notes`)."""
+    x1, y1, x2, y2 = box.tolist()
+    swapped = [text for text, odd in (("x1 > x2", x1 > x2), ("y1 > y2", y1 > y2)) if odd]
+    flat = [text for text, odd in (("zero width (x1 = x2)", x1 == x2), ("zero height (y1 = y2)", y1 == y2)) if odd]
+    never = ([f"swapped ({', '.join(swapped)})"] if swapped else []) + flat
+    bounds = upper[[0, 1, 0, 1]].tolist()
+    outside = [
+        f"{name} = {value:.6g} {'< 0' if value < 0 else f'> {bound:.6g}'}"
+        for name, value, bound in zip(("x1", "y1", "x2", "y2"), box.tolist(), bounds)
+        if value < 0 or value > bound
+    ]
+    parts = [f"{', '.join(never)}: no prediction can hit it (IoU 0)"] if never else []
+    if outside:
+        parts.append(f"beyond the image ({', '.join(outside)} in {space}): scored as written")
+    return f"{format_box(written)} {'; '.join(parts)}"
 
 
 def failure_reasons(predicted: np.ndarray, present: np.ndarray, overlap: np.ndarray) -> np.ndarray:

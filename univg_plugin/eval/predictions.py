@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,20 @@ class PredictionSet:
     def __len__(self) -> int:
         return len(self.outputs)
 
+    def subset(self, ids: Iterable[str]) -> PredictionSet:
+        """The predictions of ``ids`` only (an id without a prediction is left out).
+
+        Example:
+            >>> PredictionSet({"a": "x", "b": "y"}).subset(["b", "c"]).outputs
+            {'b': 'y'}
+        """
+        kept = [identity for identity in ids if identity in self.outputs]
+        return PredictionSet(
+            {identity: self.outputs[identity] for identity in kept},
+            {identity: self.input_sizes[identity] for identity in kept if identity in self.input_sizes},
+            {identity: self.where[identity] for identity in kept if identity in self.where},
+        )
+
 
 PredictionsLike = PredictionSet | Mapping[str, Any] | Iterable[Mapping[str, Any]] | str | os.PathLike
 
@@ -59,14 +74,36 @@ def _fields(row: Any, where: str) -> tuple[str, str, Sizes | None]:
     output = row.get("output")
     if not isinstance(output, str):
         issues.append(Issue("output", "is missing" if output is None else f"must be a string, got {output!r}"))
-    sizes = row.get("input_sizes")
-    if sizes is not None and not (
-        isinstance(sizes, list | tuple) and all(isinstance(size, list | tuple) and len(size) == 2 for size in sizes)
-    ):
-        issues.append(Issue("input_sizes", f"must be a list of [width, height], got {sizes!r}"))
+    sizes, size_issues = _input_sizes(row.get("input_sizes"))
+    issues.extend(size_issues)
     if issues:
         raise DataError(where, issues)
-    return str(identity), output, None if sizes is None else tuple((int(w), int(h)) for w, h in sizes)
+    return str(identity), output, sizes
+
+
+def _pixels(value: Any) -> int | None:
+    """A positive whole number of pixels (an int, or a float with an integral value), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if value >= 1 else None
+
+
+def _input_sizes(value: Any) -> tuple[Sizes | None, list[Issue]]:
+    """``input_sizes`` as ``((width, height), ...)`` (None when absent), and its problems."""
+    if value is None:
+        return None, []
+    if not isinstance(value, list | tuple) or not all(isinstance(size, list | tuple) for size in value):
+        return None, [Issue("input_sizes", f"must be a list of [width, height], got {value!r}")]
+    sizes, issues = [], []
+    for index, size in enumerate(value):
+        pair = tuple(map(_pixels, size)) if len(size) == 2 else (None,)
+        if None in pair:
+            issues.append(Issue(f"input_sizes[{index}]", f"must be [width, height] of positive integers, got {size!r}"))
+        else:
+            sizes.append(pair)
+    return tuple(sizes), issues
 
 
 def _collect(rows: Iterable[tuple[str, Any]]) -> PredictionSet:
@@ -93,14 +130,16 @@ def _lines(path: Path) -> Iterable[tuple[str, Any]]:
                 yield where, json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 raise DataError(where, [Issue("row", f"invalid JSON: {error}")]) from None
+            except (ValueError, RecursionError) as error:  # a number past Python's digit limit, deep nesting
+                raise DataError(where, [Issue("row", f"cannot be read: {error}")]) from None
 
 
 def read_predictions(path: str | os.PathLike) -> PredictionSet:
     """The predictions of a jsonl file.
 
     Raises:
-        DataError: naming ``path:LINE`` and the field, for invalid JSON, a missing id or output, or an
-            id predicted twice.
+        DataError: naming ``path:LINE`` and the field, for invalid or unreadable JSON, a missing id or
+            output, malformed ``input_sizes``, or an id predicted twice.
         FileNotFoundError: when the file does not exist.
     """
     return _collect(_lines(Path(path)))
@@ -145,7 +184,7 @@ def completed_ids(path: str | os.PathLike) -> set[str]:
         head, _, tail = data.rpartition(b"\n")
         try:
             json.loads(tail)
-        except ValueError:
+        except (ValueError, RecursionError):
             with open(path, "r+b") as stream:
                 stream.truncate(len(head) + 1 if head else 0)
         else:

@@ -41,6 +41,8 @@ class SampleResults:
         predicted_image: The 1-based image each output names (0: none, or not a multi-image sample).
         target_image: The sample's target image (0: none).
         target_hit: 1.0 / 0.0 whether the output names the target image; NaN where not scored.
+        truth_notes: What is odd about each ground-truth box (swapped, zero-area, past the image), scored
+            as written; None for a normal one (see :func:`~.metrics.truth_notes`).
     """
 
     ids: list[str]
@@ -53,6 +55,7 @@ class SampleResults:
     predicted_image: np.ndarray
     target_image: np.ndarray
     target_hit: np.ndarray = field(repr=False)
+    truth_notes: list[str | None] = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -71,7 +74,8 @@ class SampleResults:
         return [str(meta[key]) if key in meta else _NONE for meta in self.metas]
 
     def records(self, labels: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """One JSON-ready dict per sample: id, task, group, iou, hits, parsed box, truth, reason, images."""
+        """One JSON-ready dict per sample: id, task, group, iou, hits, parsed box, truth (and its note), reason,
+        images."""
         boxes, truth = self.boxes.tolist(), self.truth.tolist()
         hits = {t: (self.iou >= t).tolist() for t in THRESHOLDS}
         found = ~np.isnan(self.boxes).any(axis=1)
@@ -84,6 +88,7 @@ class SampleResults:
                 **{f"hit@{t}": hits[t][i] for t in THRESHOLDS},
                 "box": boxes[i] if found[i] else None,
                 "truth": truth[i],
+                "truth_note": self.truth_notes[i],
                 "reason": REASONS[self.reasons[i]],
                 "predicted_image": int(self.predicted_image[i]) or None,
                 "target_image": int(self.target_image[i]) or None,
@@ -126,6 +131,12 @@ class EvalReport:
         zeros = np.zeros(len(results), dtype=np.int64)
         self.overall = summarize(results.iou, results.reasons, results.target_hit, zeros)[0]
         self.average = GroupMetrics.average(list(self.groups.values()))
+
+    @property
+    def truth_notes(self) -> list[tuple[str, str]]:
+        """``(sample id, note)`` of every ground-truth box that is odd (swapped, zero-area, past the image),
+        scored as written as the official scripts do; empty when there is none."""
+        return [(identity, note) for identity, note in zip(self.results.ids, self.results.truth_notes) if note]
 
     @property
     def paper(self) -> PaperTable | None:
@@ -214,6 +225,7 @@ class EvalReport:
             "groups": {name: metrics.as_dict() for name, metrics in self.groups.items()},
             "all": self.overall.as_dict(),
             "average": self.average.as_dict(),
+            "truth_notes": [{"id": identity, "note": note} for identity, note in self.truth_notes],
         }
         if compare and self.paper is not None:
             data["paper"] = {
@@ -252,6 +264,9 @@ class EvalReport:
             if paper:
                 cells.append(_percent(paper.get(name)))
             lines.append("| " + " | ".join(cells) + " |")
+        if self.truth_notes:
+            lines += ["", "## Odd ground-truth boxes, scored as written (as the official scripts do)", ""]
+            lines += [f"- `{identity}`: {note}" for identity, note in self.truth_notes]
         if compare and self.paper is not None:
             lines += ["", f"## Next to the paper: {self.paper.title}, Acc@0.5 (%)", ""]
             columns = self.paper.columns

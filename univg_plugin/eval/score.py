@@ -19,71 +19,23 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..boxes import AnswerPolicy, CoordinateSpace, convert_boxes, parse_image_index, smart_resize
-from ..data import DataError, GroundingSample, Issue, read
-from ..data.io import iter_rows, progress_disabled
+from ..data import DataError, GroundingSample, Issue
+from ..data.io import progress_disabled
 from ..data.media import image_size, resolve
 from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
-from .metrics import Protocol, benchmark_iou, extract_boxes, failure_reasons, predicted_images, protocol_for
+from .metrics import (
+    Protocol,
+    benchmark_iou,
+    extract_boxes,
+    failure_reasons,
+    predicted_images,
+    protocol_for,
+    truth_notes,
+)
 from .predictions import PredictionSet, PredictionsLike, as_predictions
 from .report import EvalReport, SampleResults
 
 logger = logging.getLogger("univg_plugin")
-
-
-def detect_format(path: str | os.PathLike) -> str:
-    """The benchmark layout of a file, from the keys of its first row: ``mig_bench``, ``zero_shot`` or ``univg``.
-
-    Raises:
-        ValueError: when the first row matches none of them (pass the format explicitly).
-    """
-    with open(path, "rb") as stream:
-        row = next((raw for _, raw in iter_rows(stream, path)), None)
-    keys = set(row) if isinstance(row, dict) else set()
-    if {"id", "images", "question", "boxes"} <= keys:
-        return "univg"
-    if {"task", "images", "question", "answer"} <= keys:
-        return "mig_bench"
-    if keys & {"image_path", "image_list", "video_id"}:
-        return "zero_shot"
-    raise ValueError(f"{path}: cannot tell its layout from the first row's keys {sorted(keys)}; pass the format")
-
-
-def load_benchmark(
-    paths: str | os.PathLike | Sequence[str | os.PathLike], fmt: str = "auto", **options: Any
-) -> tuple[list[GroundingSample], str]:
-    """Every sample of one or more benchmark files (ids must be unique across them), and their format.
-
-    Args:
-        paths: One file or several (e.g. the five zero-shot sets).
-        fmt: Their dataset format (``mig_bench``, ``zero_shot``, ``univg``, ... see ``univg data formats``),
-            or ``auto`` to detect it from the first file (:func:`detect_format`).
-        **options: Options of the format's reader.
-
-    Returns:
-        ``(samples, format name)``.
-
-    Raises:
-        DataError: for the first bad row, or an id found twice (naming both places).
-        ValueError: when the files hold no sample.
-    """
-    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    if not files:
-        raise ValueError("no benchmark file given")
-    if fmt == "auto":
-        fmt = detect_format(files[0])
-    samples: list[GroundingSample] = []
-    seen: dict[str, str] = {}
-    for file in files:
-        for sample in read(file, fmt, **options):
-            if sample.id in seen:
-                raise DataError(
-                    sample.where, [Issue("id", f"{sample.id!r} is used twice (first at {seen[sample.id]})")]
-                )
-            seen[sample.id] = sample.where
-            samples.append(sample)
-    if not samples:
-        raise ValueError(f"{', '.join(map(str, files))}: no samples")
-    return samples, fmt
 
 
 class _Sizes:
@@ -298,17 +250,29 @@ def _overlap(
     model_space: CoordinateSpace,
     protocol: Protocol,
     sizes: _Sizes,
-) -> np.ndarray:
-    """The benchmark IoU of each sample: predicted ``boxes`` (model space) against ``truth`` (the samples'
-    spaces), both converted to the protocol's IoU space."""
+) -> tuple[np.ndarray, list[str | None]]:
+    """The benchmark IoU of each sample, predicted ``boxes`` (model space) against ``truth`` (the samples'
+    spaces, as written) both converted to the protocol's IoU space, and each ground truth's note."""
     truth_spaces = np.array([sample.space.value for sample in samples])
     iou_spaces = truth_spaces if protocol.iou_space is None else np.full(len(samples), protocol.iou_space.value)
     rows = np.flatnonzero(~np.isnan(boxes).any(axis=1))
     model_spaces = np.full(len(rows), model_space.value)
     predicted = boxes.copy()
     predicted[rows] = sizes.convert(boxes[rows], rows, model_spaces, iou_spaces[rows], "predictions")
-    truth = sizes.convert(truth, np.arange(len(samples)), truth_spaces, iou_spaces, "the ground truth")
-    return benchmark_iou(truth, predicted, protocol.epsilon)
+    converted = sizes.convert(truth, np.arange(len(samples)), truth_spaces, iou_spaces, "the ground truth")
+    notes = truth_notes(truth, converted, _extents(samples, iou_spaces), iou_spaces.tolist())
+    return benchmark_iou(converted, predicted, protocol.epsilon), notes
+
+
+def _extents(samples: Sequence[GroundingSample], spaces: np.ndarray) -> np.ndarray:
+    """``(N, 2)`` largest x and y of each sample's IoU space: 1, 1000, the target image's size in pixels
+    when the sample knows it, else NaN."""
+    extents = np.full((len(samples), 2), np.nan)
+    extents[spaces == CoordinateSpace.NORM1.value] = 1.0
+    extents[spaces == CoordinateSpace.NORM1000.value] = 1000.0
+    for i in np.flatnonzero(spaces == CoordinateSpace.ABS_IMAGE.value).tolist():
+        extents[i] = samples[i].target_size() or np.nan
+    return extents
 
 
 def _results(
@@ -322,7 +286,7 @@ def _results(
     """The per-sample results: the box read from each output, its IoU, failure reason and named image."""
     boxes = extract_boxes(outputs, policy)
     truth = np.array([sample.boxes[0] for sample in samples], dtype=np.float64)
-    overlap = _overlap(samples, boxes, truth, model_space, protocol, sizes)
+    overlap, notes = _overlap(samples, boxes, truth, model_space, protocol, sizes)
     targets, named, target_hit = _target_images(samples, outputs)
     present = np.array([output is not None for output in outputs])
     return SampleResults(
@@ -336,6 +300,7 @@ def _results(
         predicted_image=named,
         target_image=targets,
         target_hit=target_hit,
+        truth_notes=notes,
     )
 
 

@@ -13,6 +13,10 @@ __all__ = ["RewardFunc", "as_rewards", "completion_texts", "logged_as", "where_t
 RewardFunc = Callable[..., list]
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
 def _message_text(completion: Any) -> str:
     if isinstance(completion, str):
         return completion
@@ -21,7 +25,7 @@ def _message_text(completion: Any) -> str:
     if isinstance(completion, list) and completion:
         content = completion[-1].get("content", "") if isinstance(completion[-1], dict) else completion[-1]
         if isinstance(content, list):  # multimodal parts
-            return "".join(part.get("text") or "" for part in content if isinstance(part, dict))
+            return "".join(part["text"] for part in content if isinstance(part, dict) and _is_text(part.get("text")))
         return content if isinstance(content, str) else ""
     return ""
 

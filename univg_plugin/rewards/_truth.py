@@ -8,6 +8,7 @@ as PIL images or paths, VLM-R1's ``image_path``) and ``image_grid_thw``.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ..boxes import (
 )
 from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 
-__all__ = ["BoxOptions", "GroundTruth", "column", "first_answer_and_target", "target_images"]
+__all__ = ["BoxOptions", "GroundTruth", "column", "first_answer_and_target", "target_image_index", "target_images"]
 
 
 def column(kwargs: dict, name: str, count: int) -> list | None:
@@ -40,12 +41,30 @@ def column(kwargs: dict, name: str, count: int) -> list | None:
     return list(values)
 
 
+def target_image_index(value: Any, row: int) -> int | None:
+    """A row's 1-based ``target_image``; None when it names none (None, 0, empty, NaN).
+
+    Raises:
+        ValueError: a value that is no image index, naming the column and the row.
+    """
+    if not value or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        index = int(value)
+        integral = index == float(value)
+    except (TypeError, ValueError, OverflowError):
+        integral = False
+    if not integral or index < 1:
+        raise ValueError(f"column 'target_image', row {row}: expected a 1-based image index, got {value!r:.80}")
+    return index
+
+
 def target_images(kwargs: dict, count: int) -> np.ndarray:
     """0-based target image per row (0, the first image, when the row names none)."""
     targets = column(kwargs, "target_image", count)
     if targets is None:
         return np.zeros(count, dtype=np.int64)
-    return np.array([int(t) - 1 if t else 0 for t in targets], dtype=np.int64)
+    return np.array([(target_image_index(value, row) or 1) - 1 for row, value in enumerate(targets)], dtype=np.int64)
 
 
 def _pick(value: Any, target: int, name: str, row: int) -> Any:
@@ -111,7 +130,7 @@ def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int])
     return np.array(sizes, dtype=np.float64).reshape(-1, 2)
 
 
-def _row_boxes(value: Any) -> np.ndarray:
+def _row_boxes(value: Any, row: int) -> np.ndarray:
     """All ground-truth boxes of one row as ``(k, 4)``: from text, one box, a list of boxes, or None."""
     if value is None:
         return np.empty((0, 4))
@@ -119,10 +138,13 @@ def _row_boxes(value: Any) -> np.ndarray:
         return parse_boxes(answer_text(value, AnswerPolicy.LENIENT))
     try:
         array = np.asarray(value.tolist() if hasattr(value, "tolist") else value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         array = np.empty(1)  # reported below
     if array.size % 4:
-        raise ValueError(f"a solution must be text or boxes of 4 numbers [x1, y1, x2, y2], got {value!r:.200}")
+        raise ValueError(
+            f"column 'solution', row {row}: expected text or boxes of 4 numbers [x1, y1, x2, y2] "
+            f"(within float range), got {value!r:.200}"
+        )
     return array.reshape(-1, 4)
 
 
@@ -136,17 +158,17 @@ def _solution_boxes(solution: Sequence[Any], count: int) -> tuple[np.ndarray, np
             dense = np.asarray(solution, dtype=np.float64)
             if dense.shape == (count, 1, 4):
                 return dense.reshape(count, 4), np.arange(count)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         pass
     parsed: dict[str, np.ndarray] = {}  # G completions share each solution text
     rows = []
-    for value in solution:
+    for row, value in enumerate(solution):
         if isinstance(value, str):
             if value not in parsed:
-                parsed[value] = _row_boxes(value)
+                parsed[value] = _row_boxes(value, row)
             rows.append(parsed[value])
         else:
-            rows.append(_row_boxes(value))
+            rows.append(_row_boxes(value, row))
     boxes = np.concatenate(rows) if rows else np.empty((0, 4))
     return boxes, np.repeat(np.arange(count), [len(row) for row in rows])
 

@@ -10,19 +10,20 @@ import numpy as np
 from ..boxes import AnswerPolicy, answer_image_index, iou
 from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 from ._convention import as_rewards, completion_texts, logged_as, where_targeted
-from ._truth import BoxOptions, column, first_answer_and_target
+from ._truth import BoxOptions, column, first_answer_and_target, target_image_index
 
 __all__ = ["grounding_reward", "image_index_reward"]
 
 
-def _names_target(texts: list[str], target_image: Sequence[Any] | None, policy: str) -> np.ndarray:
+def _names_target(texts: list[str], targets_column: Sequence[Any] | None, policy: str) -> np.ndarray:
     """1.0 when the answer names the target image, 0.0 when not, NaN where the row names no target."""
-    targets = column({"target_image": target_image}, "target_image", len(texts))
+    targets = column({"target_image": targets_column}, "target_image", len(texts))
     if targets is None:
         return np.full(len(texts), np.nan)
     policy = AnswerPolicy(policy)
     named = [answer_image_index(text, policy) for text in texts]
-    return np.array([np.nan if not target else float(guess == int(target)) for guess, target in zip(named, targets)])
+    indices = [target_image_index(value, row) for row, value in enumerate(targets)]
+    return np.array([np.nan if target is None else float(guess == target) for guess, target in zip(named, indices)])
 
 
 @logged_as("image_index")

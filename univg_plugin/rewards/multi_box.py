@@ -12,18 +12,25 @@ from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 from ._convention import completion_texts, logged_as
 from ._truth import BoxOptions, GroundTruth
 
-__all__ = ["matched_score", "multi_box_reward"]
+__all__ = ["MAX_MATCHED_BOXES", "matched_score", "multi_box_reward"]
+
+#: Answer boxes matched against the targets: the first ones; any beyond count as extra boxes (this bounds the
+#: memory and time of a degenerate answer with thousands of boxes: the IoU matrix is at most this x targets).
+MAX_MATCHED_BOXES = 256
 
 
 def matched_score(predicted: np.ndarray, target: np.ndarray, missing_penalty: float, extra_penalty: float) -> float:
-    """Sum of one-to-one matched IoUs over ``matched + missing_penalty * missing + extra_penalty * extra``."""
+    """Sum of one-to-one matched IoUs over ``matched + missing_penalty * missing + extra_penalty * extra``.
+
+    Only the first :data:`MAX_MATCHED_BOXES` answer boxes can match; the others are extra.
+    """
     from scipy.optimize import linear_sum_assignment
 
     if len(target) == 0:
         return 1.0 if len(predicted) == 0 else 0.0
     if len(predicted) == 0:
         return 0.0
-    overlaps = iou_matrix(predicted, target)
+    overlaps = iou_matrix(predicted[:MAX_MATCHED_BOXES], target)
     rows, cols = linear_sum_assignment(overlaps, maximize=True)
     matched = overlaps[rows, cols]
     matched = matched[matched > 0]  # a pair that does not overlap is a miss and an extra box, not a match
@@ -52,7 +59,8 @@ def multi_box_reward(
     Every answer box is matched to at most one target box (Hungarian, maximum total IoU; a pair with IoU 0 is no
     match); the score is sum(matched IoU) / (matched + missing_penalty * missing + extra_penalty * extra), in
     [0, 1]: with the default penalties, sum(matched IoU) / (#answer boxes + #targets - matched). A row without
-    target boxes scores 1.0 for an answer without boxes, else 0.0.
+    target boxes scores 1.0 for an answer without boxes, else 0.0. Only the first 256 answer boxes
+    (``MAX_MATCHED_BOXES``) can match; any beyond count as extra.
 
     Args:
         completions (`list[list[dict[str, str]]]` or `list[str]`):

@@ -79,8 +79,17 @@ def test_grpo_runs_under_torchrun_with_two_cpu_processes(tmp_path, stage1, synth
         ({"grpo_trainer": "unknown"}, "`grpo_trainer`: unknown GRPO trainer 'unknown'"),
         ({"reward_weights": "1.0"}, "`reward_weights` has 1 values for 2 `reward_funcs`"),
         ({"min_p": 1.5}, "`min_p` must be between 0 and 1, got 1.5"),
+        ({"num_generations": 3}, "`num_generations` (3) must divide the generation batch"),
     ],
-    ids=["typo-in-a-key", "unknown-reward", "unknown-method", "unknown-trainer", "weights-count", "min-p-range"],
+    ids=[
+        "typo-in-a-key",
+        "unknown-reward",
+        "unknown-method",
+        "unknown-trainer",
+        "weights-count",
+        "min-p-range",
+        "generation-batch",
+    ],
 )
 def test_bad_grpo_settings_fail_before_the_model_loads(tmp_path, stage1, synth_data, overrides, message):
     result = run_cli(tiny("grpo", stage1, synth_data, tmp_path / "out", **overrides), tmp_path)

@@ -77,3 +77,105 @@ def test_reward_options_share_the_settings_each_reward_takes(hparams):
 def test_rewards_that_take_none_of_the_shared_settings(hparams):
     arguments = grpo(hparams, reward_funcs="format", difficulty_weighting="none")
     assert arguments.reward_options(min_pixels=3136, max_pixels=12845056) == {"format": {}}
+
+
+def parse_yaml_keys(hparams, **keys):
+    """The GRPO keys as a YAML file gives them (values untyped), through HfArgumentParser."""
+    from transformers import HfArgumentParser
+
+    (arguments,) = HfArgumentParser([hparams.GRPOFinetuningArguments]).parse_dict({"stage": "grpo", **keys})
+    return arguments
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"num_generations": "four"}, "`num_generations` must be a whole number, got 'four'"),
+        ({"num_generations": 4.5}, "`num_generations` must be a whole number, got 4.5"),
+        ({"num_generations": 1}, "`num_generations` must be at least 2"),
+        ({"loss_type": "foo"}, "`loss_type`: expected one of grpo, bnpo, dr_grpo, dapo, got 'foo'"),
+        ({"scale_rewards": "foo"}, "`scale_rewards`: expected one of group, batch, none, got 'foo'"),
+        ({"max_completion_length": 0}, "`max_completion_length` must be at least 1, got 0"),
+        ({"num_iterations": 0}, "`num_iterations` must be at least 1, got 0"),
+        ({"beta": -1}, "`beta` must be at least 0, got -1"),
+        ({"beta": "high"}, "`beta` must be a number, got 'high'"),
+        ({"epsilon": -0.5}, "`epsilon` must be at least 0, got -0.5"),
+        ({"epsilon_high": 0.1}, "`epsilon_high` must be at least `epsilon` (0.2), got 0.1"),
+        ({"epsilon": float("nan")}, "`epsilon` must be a finite number, got nan"),
+        ({"min_p": "low"}, "`min_p` must be a number, got 'low'"),
+        ({"use_vllm": "false"}, "`use_vllm` must be true or false, got 'false'"),
+        ({"reward_weights": "a,b"}, "`reward_weights`: 'a' is not a number"),
+        ({"reward_weights": [1.0, float("inf")]}, "`reward_weights`: inf is not a finite number"),
+        (
+            {"difficulty_weighting": "power", "difficulty_params": {"power": "two"}},
+            "`difficulty_params`: power must be a number, got 'two'",
+        ),
+        (
+            {"difficulty_weighting": "log", "difficulty_params": {"eps": 0}},
+            "`difficulty_params`: eps must be in (0, 1)",
+        ),
+        (
+            {"reward_kwargs": {"format": {"format_pattern": "(unclosed"}}},
+            "`reward_kwargs` for 'format': reward 'format': format_pattern is not a valid regular expression",
+        ),
+    ],
+    ids=lambda value: (
+        "-".join(f"{key}={value!s:.12}" for key, value in value.items()) if isinstance(value, dict) else ""
+    ),
+)
+def test_every_grpo_key_is_checked_at_parse_time_naming_it(hparams, keys, message):
+    with pytest.raises(ValueError) as raised:
+        parse_yaml_keys(hparams, **keys)
+    assert message in str(raised.value)
+
+
+def test_grpo_keys_inside_their_ranges_are_accepted(hparams):
+    arguments = parse_yaml_keys(
+        hparams, num_generations=8.0, loss_type="dapo", scale_rewards="batch", beta=0, epsilon=0.2, epsilon_high=0.28
+    )
+    assert (arguments.num_generations, arguments.loss_type, arguments.scale_rewards) == (8, "dapo", "batch")
+    assert type(arguments.num_generations) is int
+    assert parse_yaml_keys(hparams, reward_weights="1, 0.5").reward_weights == [1.0, 0.5]
+
+
+@pytest.mark.parametrize(("value", "scaling"), [(True, "group"), (False, "none"), ("none", "none")])
+def test_scale_rewards_takes_trls_booleans(hparams, value, scaling):
+    assert parse_yaml_keys(hparams, scale_rewards=value).scale_rewards == scaling
+
+
+@pytest.mark.parametrize(
+    ("batch", "accumulation", "processes", "groups"), [(4, 1, 1, 4), (4, 1, 1, 2), (2, 1, 2, 4), (3, 2, 2, 4)]
+)
+def test_num_generations_dividing_the_generation_batch_is_accepted(hparams, batch, accumulation, processes, groups):
+    grpo(hparams, num_generations=groups).check_generation_batch(batch, accumulation, processes)
+
+
+def test_num_generations_not_dividing_the_generation_batch_is_refused_naming_every_factor(hparams):
+    with pytest.raises(
+        ValueError,
+        match=r"`num_generations` \(4\) must divide the generation batch: per_device_train_batch_size \(3\) x "
+        r"gradient_accumulation_steps \(1\) x processes \(2\) = 6",
+    ):
+        grpo(hparams, num_generations=4).check_generation_batch(3, 1, 2)
+
+
+def test_the_generation_batch_is_checked_before_the_dataset_or_model_loads(hparams, tmp_path):
+    import llamafactory.train.tuner  # noqa: F401  (importing it patches the parser, as in llamafactory-cli)
+
+    from univg_plugin.integrations.llamafactory.workflow import run_grpo_training
+
+    args = {
+        "stage": "grpo",
+        "model_name_or_path": str(tmp_path / "no-model"),
+        "dataset": "no_dataset",
+        "dataset_dir": str(tmp_path),
+        "template": "qwen2_vl",
+        "output_dir": str(tmp_path / "out"),
+        "do_train": True,
+        "use_cpu": True,
+        "report_to": "none",
+        "num_generations": 3,
+        "per_device_train_batch_size": 4,
+    }
+    with pytest.raises(ValueError, match=r"`num_generations` \(3\) must divide the generation batch: .* = 4"):
+        run_grpo_training({"args": args})

@@ -10,6 +10,8 @@ set them to 1.0 for the paper's sampling).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -45,6 +47,56 @@ GRPO_KEYS: tuple[str, ...] = (
     "vllm_mode",
     "log_completions",
 )
+
+
+#: The values of the GRPO keys that name a choice: TRL 0.24's loss aggregations (``GRPOTrainer``'s
+#: ``_compute_loss``), advantage scalings (``GRPOConfig.scale_rewards``; TRL reads True as group and
+#: False as none) and vLLM modes.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "loss_type": ("grpo", "bnpo", "dr_grpo", "dapo"),
+    "scale_rewards": ("group", "batch", "none"),
+    "vllm_mode": ("colocate", "server"),
+}
+#: The GRPO keys that are true or false.
+FLAGS: tuple[str, ...] = ("difficulty_normalize", "use_vllm", "log_completions")
+#: The numeric GRPO keys with their smallest value and whether it must be a whole number.
+MINIMUMS: dict[str, tuple[float, bool]] = {
+    "num_generations": (2, True),  # GRPO compares the completions of a group
+    "num_iterations": (1, True),
+    "max_completion_length": (1, True),
+    "beta": (0, False),
+    "epsilon": (0, False),
+}
+
+
+def _number(key: str, value: Any, whole: bool = False) -> int | float:
+    """The value of a numeric key (a YAML file hands it over as written), refused naming the key."""
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{key}` must be {kind}, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"`{key}` must be a finite number, got {value!r}")
+    if whole and not float(value).is_integer():
+        raise ValueError(f"`{key}` must be {kind}, got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def _reward_weights(value: Any) -> list[float] | None:
+    """``reward_weights`` as floats: a comma-separated string, a list or one number."""
+    if not value:
+        return None
+    weights = []
+    for item in _split(value) if isinstance(value, (str, list, tuple)) else [value]:
+        try:
+            weight = float(item) if isinstance(item, str) else item
+        except ValueError:
+            raise ValueError(f"`reward_weights`: {item!r} is not a number") from None
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+            raise ValueError(f"`reward_weights`: {item!r} is not a number")
+        if not math.isfinite(weight):
+            raise ValueError(f"`reward_weights`: {item!r} is not a finite number")
+        weights.append(float(weight))
+    return weights
 
 
 def _split(value: Any) -> Any:
@@ -129,7 +181,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.reward_funcs = _split(self.reward_funcs)
-        self.reward_weights = [float(w) for w in _split(self.reward_weights)] if self.reward_weights else None
+        self.reward_weights = _reward_weights(self.reward_weights)
         self.reward_kwargs = _mapping("reward_kwargs", self.reward_kwargs)
         self.difficulty_params = _mapping("difficulty_params", self.difficulty_params)
         if self.stage != "grpo":
@@ -150,14 +202,35 @@ class GRPOFinetuningArguments(FinetuningArguments):
             TRAINERS.provider(self.grpo_trainer)  # checks the name without importing the trainer
         except KeyError as error:
             raise ValueError(f"`grpo_trainer`: {error.args[0]}") from None
+        self._validate_numbers()
+        self._validate_choices()
         self._validate_rewards()
         self._validate_difficulty()
-        if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
-            raise ValueError(f"`min_p` must be between 0 and 1, got {self.min_p}")
-        if self.num_generations < 2:
-            raise ValueError("`num_generations` must be at least 2 (GRPO compares completions within a group)")
-        if self.vllm_mode not in ("colocate", "server"):
-            raise ValueError(f"`vllm_mode`: expected colocate or server, got {self.vllm_mode!r}")
+
+    def _validate_numbers(self) -> None:
+        for key, (minimum, whole) in MINIMUMS.items():
+            value = _number(key, getattr(self, key), whole)
+            if value < minimum:
+                raise ValueError(f"`{key}` must be at least {minimum}, got {getattr(self, key)}")
+            setattr(self, key, value)
+        if self.epsilon_high is not None:
+            self.epsilon_high = _number("epsilon_high", self.epsilon_high)
+            if self.epsilon_high < self.epsilon:
+                raise ValueError(f"`epsilon_high` must be at least `epsilon` ({self.epsilon}), got {self.epsilon_high}")
+        if self.min_p is not None:
+            self.min_p = _number("min_p", self.min_p)
+            if not 0.0 <= self.min_p <= 1.0:
+                raise ValueError(f"`min_p` must be between 0 and 1, got {self.min_p}")
+
+    def _validate_choices(self) -> None:
+        for key in FLAGS:
+            if not isinstance(getattr(self, key), bool):  # a YAML string "false" would be true
+                raise ValueError(f"`{key}` must be true or false, got {getattr(self, key)!r}")
+        if isinstance(self.scale_rewards, bool):  # as TRL's GRPOConfig reads it
+            self.scale_rewards = "group" if self.scale_rewards else "none"
+        for key, choices in CHOICES.items():
+            if getattr(self, key) not in choices:
+                raise ValueError(f"`{key}`: expected one of {', '.join(choices)}, got {getattr(self, key)!r}")
 
     def _validate_rewards(self) -> None:
         known = available()
@@ -209,3 +282,20 @@ class GRPOFinetuningArguments(FinetuningArguments):
         if min_pixels is not None and max_pixels is not None:
             shared.update(min_pixels=min_pixels, max_pixels=max_pixels)
         return reward_options(self.reward_funcs, self.reward_kwargs, **shared)
+
+    def check_generation_batch(
+        self, per_device_train_batch_size: int, gradient_accumulation_steps: int, processes: int
+    ) -> None:
+        """Refuse a ``num_generations`` that does not divide the generation batch, as TRL 0.24 would.
+
+        ``GRPOConfig`` generates ``per_device_train_batch_size x gradient_accumulation_steps x processes``
+        completions at a time and needs whole prompt groups in them; called by the workflow right after
+        parsing (the batch keys are LLaMA-Factory's training arguments), before the dataset or model loads.
+        """
+        batch = per_device_train_batch_size * gradient_accumulation_steps * processes
+        if batch % self.num_generations:
+            raise ValueError(
+                f"`num_generations` ({self.num_generations}) must divide the generation batch: "
+                f"per_device_train_batch_size ({per_device_train_batch_size}) x gradient_accumulation_steps "
+                f"({gradient_accumulation_steps}) x processes ({processes}) = {batch}"
+            )

@@ -4,6 +4,11 @@ Kept tiny on purpose: it imports nothing beyond ``sys`` and adds one finder to `
 Python later imports ``llamafactory.data.converter`` or ``llamafactory.train.tuner``, the module is
 executed as usual and then handed to :mod:`.patches`, which patches it. Set ``UNIVG_PLUGIN_DISABLE=1``
 to turn the hook off (the .pth line then imports nothing at all).
+
+The .pth file is one line (``site`` executes only lines that start with ``import``) that runs
+``install()`` inside ``try``/``except BaseException``: a broken install (a moved checkout, a package
+raising, even ``SystemExit``) costs one line on stderr naming the fix, never a traceback at every
+start or an interpreter that cannot start.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ def run_grpo_training(config: dict[str, Any]) -> None:
     from transformers import EarlyStoppingCallback
 
     model_args, data_args, training_args, finetuning_args, generating_args = get_train_args(config.get("args"))
+    finetuning_args.check_generation_batch(
+        training_args.per_device_train_batch_size, training_args.gradient_accumulation_steps, training_args.world_size
+    )
     callbacks: list[TrainerCallback] = list(config.get("callbacks") or [])
     callbacks.append(LogCallback())
     if finetuning_args.early_stopping_steps is not None:

@@ -1,0 +1,33 @@
+"""Linear time as a tested property: the same function on inputs of n and 8n characters, in one run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: time(8n) / time(n) stays below this: linear is about 8, quadratic about 64.
+MAX_RATIO = 16.0
+
+
+def best_time(function: Callable[[], object], repeats: int = 3) -> float:
+    """The best of ``repeats`` wall-clock timings of ``function()``."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def growth_ratio(function: Callable[[str], object], make_text: Callable[[int], str], n: int = 10_000) -> float:
+    """time(function(make_text(8n))) / time(function(make_text(n))), best of 3 each.
+
+    Both sizes are timed in the same run, alternately, so that load from other processes hits them alike.
+    """
+    small, large = make_text(n), make_text(8 * n)
+    function(small)  # warm up caches and imports
+    times = {"small": float("inf"), "large": float("inf")}
+    for _ in range(3):
+        times["small"] = min(times["small"], best_time(lambda: function(small), 1))
+        times["large"] = min(times["large"], best_time(lambda: function(large), 1))
+    return times["large"] / max(times["small"], 1e-6)
