@@ -144,3 +144,22 @@ def test_stats_tables_and_json():
     assert data["samples"] == 4 and data["with_reasoning"] == 4 and data["bad_rows"] == 0
     assert data["images_per_sample"] == {"1": 1, "2": 2, "3": 1}
     assert data["box_area_share"] == {"1-5%": 3, "20-50%": 2}
+
+
+def test_validate_names_an_unknown_format_or_reader_option_without_a_traceback(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text("{}\n")
+    unknown = run("validate", str(path), "--format", "coco")
+    assert unknown.exit_code == 2 and "unknown dataset format 'coco'; known formats: grpo" in unknown.stderr
+    option = run("validate", str(path), "--format", "mig_bench", "-r", "space=pixels")
+    assert option.exit_code == 2 and "unknown coordinate space 'pixels'" in option.stderr
+
+
+def test_stats_stops_with_an_error_where_a_json_list_breaks_off(tmp_path):
+    path = tmp_path / "mig.json"
+    rows = json.loads((GOLDEN / "mig_bench.json").read_text())
+    path.write_text(json.dumps(rows[:2])[:-1] + ', {"task": ]')
+    result = run("stats", str(path), "--format", "mig_bench")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}[2]: row: invalid JSON: Expecting value (line 1, column")
+    assert result.stderr.endswith("); nothing after it can be read\n")

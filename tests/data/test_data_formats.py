@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from univg_plugin.cli import main
-from univg_plugin.data import Format, GroundingSample, formats, get_format, read, register_format
+from univg_plugin.data import Format, GroundingSample, formats, get_format, read, register_format, validate_file
 from univg_plugin.data.formats.univg import UnivgFormat
 from univg_plugin.plugins import Registry
 
@@ -93,3 +93,17 @@ def test_a_format_of_another_package_reaches_get_format_read_and_the_cli(fresh_f
     assert listing.exit_code == 0, listing.output
     assert 'box_per_row (read) from demo-formats\n  One box per row: `{"image", "text", "box"}`.' in listing.output
     assert "univg (read/write) from univg-plugin" in listing.output
+
+
+def test_a_reader_that_fails_on_a_row_gives_a_located_error_and_the_scan_goes_on(fresh_formats, installed_package):
+    """Another package's reader meets a row it did not expect (``raw["image"]`` without an image)."""
+    with pytest.warns(UserWarning, match="is ignored"):
+        assert "box_per_row" in fresh_formats
+    path = installed_package / "rows.jsonl"
+    good = json.dumps({"image": "a.png", "text": "Find it.", "box": [1, 2, 3, 4]})
+    path.write_text("\n".join([good, json.dumps({"text": "Find it."}), good]) + "\n")
+    report = validate_file(path, "box_per_row")
+    assert [str(error) for error in report.errors] == [
+        f"{path}:2: row: the box_per_row reader failed: KeyError: 'image'"
+    ]
+    assert report.samples == 2

@@ -31,11 +31,12 @@ Edge cases, all defined and none raising:
 """
 
 from .geometry import giou, iou, iou_matrix, is_valid_box
-from .image_index import ORDINALS, answer_image_index, parse_image_index
+from .image_index import MAX_INDEX_DIGITS, ORDINALS, answer_image_index, parse_image_index
 from .parse import AnswerPolicy, answer_boxes, answer_text, first_answer_boxes, parse_boxes
 from .spaces import CoordinateSpace, convert_boxes, input_size_from_grid, smart_resize
 
 __all__ = [
+    "MAX_INDEX_DIGITS",
     "ORDINALS",
     "AnswerPolicy",
     "CoordinateSpace",

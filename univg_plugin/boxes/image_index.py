@@ -6,7 +6,7 @@ import re
 
 from .parse import AnswerPolicy, answer_block
 
-__all__ = ["ORDINALS", "answer_image_index", "parse_image_index"]
+__all__ = ["MAX_INDEX_DIGITS", "ORDINALS", "answer_image_index", "parse_image_index"]
 
 #: Ordinal words and the 1-based image index they name, in order.
 ORDINALS = {
@@ -23,7 +23,7 @@ ORDINALS = {
 }
 _IMAGE_WORD = r"(?:image|picture|img|frame)"
 #: Longer digit runs are no image index (and `int` refuses more than 4,300 digits).
-_MAX_INDEX_DIGITS = 9
+MAX_INDEX_DIGITS = 9
 # `\s*(?:[-_#:]\s*)?`, not `\s*[-_#:]?\s*`: two `\s*` around an optional character backtrack quadratically.
 _IMAGE_INDEX_RE = re.compile(
     rf"\b{_IMAGE_WORD}\s*(?:[-_#:]\s*)?(\d+)\b"  # image 2, Image-2, image2, picture #3
@@ -66,7 +66,7 @@ def _index_of(number: str, nth: str, word: str) -> int | None:
     """The index one match names; None for an ordinal in other letters (``firſt``) or an absurdly long number."""
     digits = number or nth
     if digits:
-        return int(digits) if len(digits) <= _MAX_INDEX_DIGITS else None
+        return int(digits) if len(digits) <= MAX_INDEX_DIGITS else None
     return ORDINALS.get(word.lower())  # IGNORECASE also matches `firſt`, `fırst`: no ordinal of ours
 
 

@@ -48,29 +48,54 @@ def formats_command() -> None:
             click.echo(f"  cannot hold: {lost}")
 
 
+_ALLOW_OUTSIDE_ROOT = click.option(
+    "--allow-outside-root",
+    is_flag=True,
+    help="Read image files whose paths resolve outside the media root (../, absolute paths, links) too.",
+)
+
+
 @data.command("validate")
 @click.argument("file", type=EXISTING_FILE)
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE (see `univg data formats`).")
-@click.option("--check-files", is_flag=True, help="Also check that every image exists, opens, and matches image_sizes.")
+@click.option(
+    "--check-files",
+    is_flag=True,
+    help="Also check that every image lies in the media root, is an image (only its header is read), and matches"
+    " image_sizes.",
+)
 @click.option(
     "--media-root",
     type=DIRECTORY,
     help="Directory the image paths are relative to [default: FILE's directory].",
 )
+@_ALLOW_OUTSIDE_ROOT
 @click.option(
     "--max-errors", type=int, default=50, show_default=True, help="Print at most this many bad rows (0: all)."
 )
 @read_option("Reader option KEY=VALUE (e.g. space=norm1).")
 def validate_command(
-    file: Path, fmt: str, check_files: bool, media_root: Path | None, max_errors: int, read_options: tuple[str, ...]
+    file: Path,
+    fmt: str,
+    check_files: bool,
+    media_root: Path | None,
+    allow_outside_root: bool,
+    max_errors: int,
+    read_options: tuple[str, ...],
 ) -> None:
     """Validate every row of FILE and report every bad row: file:line (or file[index]), field, problem.
 
-    Exits 1 when any row is bad. Checks placeholder/image counts, degenerate or out-of-image boxes,
-    target indices, image sizes, unknown coordinate spaces, duplicate ids, and with --check-files
-    the image files themselves.
+    Exits 1 when any row is bad or FILE holds no samples. Checks placeholder/image counts, degenerate
+    or out-of-image boxes, target indices, image sizes, unknown coordinate spaces, duplicate ids,
+    content after a JSON list, and with --check-files the image files themselves.
     """
-    from ..data import validate_file
+    from ..data import get_format, validate_file
+
+    options = parse_key_values(read_options, "--read-option")
+    try:
+        get_format(fmt, **options)
+    except (ValueError, TypeError) as error:
+        raise click.BadParameter(str(error)) from None
 
     printed = 0
 
@@ -85,9 +110,10 @@ def validate_command(
         fmt,
         check_files=check_files,
         media_root=media_root,
+        allow_outside_root=allow_outside_root,
         progress=None,
         on_error=show,
-        **parse_key_values(read_options, "--read-option"),
+        **options,
     )
     if max_errors and printed > max_errors:
         click.echo(f"... and {printed - max_errors} more bad row(s)", err=True)
@@ -110,6 +136,8 @@ def validate_command(
     type=DIRECTORY,
     help="Directory the image paths are relative to [default: SOURCE's directory].",
 )
+@_ALLOW_OUTSIDE_ROOT
+@click.option("--allow-empty", is_flag=True, help="Write DESTINATION even when it holds no row.")
 @read_option("Reader option KEY=VALUE (e.g. space=norm1).")
 @click.option(
     "-w", "--write-option", "write_options", multiple=True, help="Writer option KEY=VALUE (e.g. dataset_name=train)."
@@ -122,14 +150,18 @@ def convert_command(
     skip_invalid: bool,
     fill_sizes: bool,
     media_root: Path | None,
+    allow_outside_root: bool,
+    allow_empty: bool,
     read_options: tuple[str, ...],
     write_options: tuple[str, ...],
 ) -> None:
     """Convert SOURCE (in --from format) to DESTINATION (in --to format), streaming.
 
-    DESTINATION is jsonl, or one JSON list when it ends in .json; it is written atomically. Writing
-    `sharegpt` also adds the dataset_info.json entry next to DESTINATION. Exits 1 at the first bad
-    row (naming file, row and field) unless --skip-invalid.
+    DESTINATION is jsonl, or one JSON list when it ends in .json; it is written atomically (an
+    interrupted run leaves nothing behind) and never onto SOURCE. Writing `sharegpt` also adds the
+    dataset_info.json entry next to DESTINATION. Exits 1 at the first bad row (naming file, row and
+    field) unless --skip-invalid, and when there is no row to write unless --allow-empty. A JSON
+    list that breaks off (or has content after it) stops the conversion even with --skip-invalid.
 
     Example: univg data convert --from mig_bench --to univg MIG_data.json mig.jsonl --skip-invalid
     """
@@ -152,6 +184,8 @@ def convert_command(
             on_skip=skip,
             fill_sizes=fill_sizes,
             media_root=media_root,
+            allow_outside_root=allow_outside_root,
+            allow_empty=allow_empty,
             progress=None,
             read_options=parse_key_values(read_options, "--read-option"),
             write_options=parse_key_values(write_options, "--write-option"),
@@ -170,7 +204,7 @@ def convert_command(
 def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, ...]) -> None:
     """Describe FILE: samples per task, images per sample, coordinate spaces, difficulty, box sizes
     and the share with reasoning. Bad rows are skipped and counted (run `univg data validate`)."""
-    from ..data import DatasetStats, read
+    from ..data import DataError, DatasetStats, read
 
     skipped = 0
 
@@ -178,9 +212,12 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
         nonlocal skipped
         skipped += 1
 
-    stats = DatasetStats().update(
-        read(file, fmt, errors="skip", on_skip=skip, progress=None, **parse_key_values(read_options, "--read-option"))
-    )
+    options = parse_key_values(read_options, "--read-option")
+    try:
+        stats = DatasetStats().update(read(file, fmt, errors="skip", on_skip=skip, progress=None, **options))
+    except DataError as error:  # a JSON list that breaks off: the rest cannot be read
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
     if as_json:
         click.echo(json.dumps({**stats.to_dict(), "bad_rows": skipped}, indent=2))
     else:

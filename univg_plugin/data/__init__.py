@@ -10,7 +10,7 @@
 - :mod:`.synth`: seeded synthetic multi-image grounding data.
 """
 
-from .errors import DataError, FieldError, Issue
+from .errors import DataError, FieldError, FileStructureError, Issue
 from .files import convert, read, read_with_errors, write
 from .formats import FORMATS, Format, get_format, register_format
 from .media import fill_image_sizes, media_issues
@@ -36,6 +36,7 @@ __all__ = [
     "DataError",
     "DatasetStats",
     "FieldError",
+    "FileStructureError",
     "Format",
     "GroundingSample",
     "Issue",

@@ -49,6 +49,13 @@ class DataError(ValueError):
         super().__init__("\n".join(f"{where}: {issue.field}: {issue.message}" for issue in self.issues))
 
 
+class FileStructureError(DataError):
+    """A break in the file's structure (a JSON list that stops being one): nothing after it can be read.
+
+    Unlike a bad row, it cannot be skipped: reading stops here under every error policy.
+    """
+
+
 def field_path(loc: Sequence[str | int]) -> str:
     """A pydantic error location as a readable path.
 

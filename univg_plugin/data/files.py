@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -20,8 +21,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import ValidationError
 from tqdm.auto import tqdm
 
-from .errors import DataError, FieldError, issues_of
-from .formats import get_format
+from .errors import DataError, FieldError, FileStructureError, Issue, issues_of
+from .formats import Format, get_format
 from .io import JsonWriter, progress_disabled
 from .media import fill_image_sizes
 from .schema import GroundingSample
@@ -50,7 +51,7 @@ def read_with_errors(
 
     Yields:
         Samples (remembering their source row, see :attr:`GroundingSample.where`) and errors, in file
-        order. A malformed JSON list yields one error and ends (nothing after it can be located).
+        order. A :class:`FileStructureError` (a malformed JSON list, content after it) is the last item.
     """
     reader = get_format(fmt, **options)
     if not reader.readable:
@@ -66,33 +67,44 @@ def read_with_errors(
             for index, (where, raw) in enumerate(reader.rows(stream, path)):
                 if index % _PROGRESS_EVERY == 0 and not bar.disable:
                     bar.update(stream.tell() - bar.n)
-                if isinstance(raw, DataError):
-                    yield raw
-                    continue
-                try:
-                    samples = reader.parse(raw, f"{path.stem}-{index}")
-                except (ValidationError, FieldError) as error:
-                    yield DataError(where, issues_of(error))
-                    continue
-                except DataError as error:
-                    yield DataError(where, error.issues)
-                    continue
-                for sample in samples:
-                    yield sample.with_source(where)
+                yield from _parsed(reader, raw, where, f"{path.stem}-{index}")
         except DataError as error:
             yield error
         bar.update(bar.total - bar.n)
 
 
+def _parsed(reader: Format, raw: Any, where: str, default_id: str) -> Iterator[GroundingSample | DataError]:
+    """The samples of one row, or the row's error (also when the reader fails in a way it did not foresee)."""
+    if isinstance(raw, DataError):
+        yield raw
+        return
+    try:
+        samples = reader.parse(raw, default_id)
+    except (ValidationError, FieldError) as error:
+        yield DataError(where, issues_of(error))
+        return
+    except DataError as error:
+        yield DataError(where, error.issues)
+        return
+    except Exception as error:  # a reader (maybe another package's) that meets a value it did not expect
+        yield DataError(where, [Issue("row", f"the {reader.name} reader failed: {type(error).__name__}: {error}")])
+        return
+    for sample in samples:
+        yield sample.with_source(where)
+
+
 def _guarded(
     items: Iterable[T | DataError], errors: ErrorPolicy, on_skip: Callable[[DataError], None] | None
 ) -> Iterator[T]:
-    """The items, with each error raised (``raise``) or handed to ``on_skip`` (``skip``)."""
+    """The items, with each error raised (``raise``) or handed to ``on_skip`` (``skip``).
+
+    A :class:`FileStructureError` is raised under both policies: the rows after it cannot be read.
+    """
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     for item in items:
         if isinstance(item, DataError):
-            if errors == "raise":
+            if errors == "raise" or isinstance(item, FileStructureError):
                 raise item
             (on_skip or _skip)(item)
         else:
@@ -115,7 +127,8 @@ def read(
         fmt: Registered format name: ``univg``, ``univg_stage1``, ``sharegpt``, ``univg_stage2``,
             ``migician``, ``mig_bench``, ``vlm_r1``.
         errors: ``raise`` the first bad row as a :class:`DataError` (naming file, row and field), or
-            ``skip`` bad rows, handing each error to ``on_skip`` (default: a logged warning).
+            ``skip`` bad rows, handing each error to ``on_skip`` (default: a logged warning). A
+            :class:`FileStructureError` (a malformed JSON list, content after it) is raised either way.
         on_skip: Called with each skipped row's error.
         progress: Show a progress bar (None: only on a terminal).
         **options: Options of the format's reader.
@@ -131,6 +144,7 @@ def write(
     errors: ErrorPolicy = "raise",
     on_skip: Callable[[DataError], None] | None = None,
     progress: bool | None = False,
+    allow_empty: bool = True,
     **options: Any,
 ) -> int:
     """Write samples in a format (jsonl, or one JSON list when ``path`` ends in ``.json``), atomically.
@@ -143,6 +157,7 @@ def write(
         errors: ``raise`` on the first sample the format cannot hold, or ``skip`` it (see :func:`read`).
         on_skip: Called with each skipped sample's error.
         progress: Show a progress bar (None: only on a terminal).
+        allow_empty: When False and there is no row to write, ``path`` is left as it was.
         **options: Options of the format's writer (e.g. ``dataset_name`` for ``sharegpt``).
 
     Returns:
@@ -162,12 +177,13 @@ def write(
             except DataError as error:
                 yield error
 
-    with JsonWriter(path) as output:
+    with JsonWriter(path, allow_empty=allow_empty) as output:
         for row in tqdm(
             _guarded(rows(), errors, on_skip), unit=" rows", desc=path.name, disable=progress_disabled(progress)
         ):
             output.write(row)
-    writer_format.finish(path)
+    if output.replaced:
+        writer_format.finish(path)
     return output.count
 
 
@@ -181,6 +197,8 @@ def convert(
     on_skip: Callable[[DataError], None] | None = None,
     fill_sizes: bool = False,
     media_root: str | Path | None = None,
+    allow_outside_root: bool = False,
+    allow_empty: bool = False,
     progress: bool | None = False,
     read_options: dict[str, Any] | None = None,
     write_options: dict[str, Any] | None = None,
@@ -189,7 +207,7 @@ def convert(
 
     Args:
         source: Input file.
-        destination: Output file (written atomically).
+        destination: Output file (written atomically); never ``source`` itself (nor a link to it).
         source_format: Format of ``source``.
         destination_format: Format of ``destination``.
         errors: ``raise`` on the first bad row, or ``skip`` bad rows (see :func:`read`).
@@ -197,29 +215,61 @@ def convert(
         fill_sizes: Read missing ``image_sizes`` from the image files (needed to convert pixel boxes
             to normalized ones and back).
         media_root: Directory the image paths are relative to (default: the source's directory).
+        allow_outside_root: Read image files that lie outside ``media_root`` too.
+        allow_empty: Write ``destination`` even when it would hold no row.
         progress: Show a progress bar (None: only on a terminal).
-        read_options: Options of the reader.
-        write_options: Options of the writer.
+        read_options, write_options: Options of the reader and of the writer.
 
     Returns:
         The number of rows written.
+
+    Raises:
+        ValueError: ``destination`` is ``source`` (checked before anything is read or written).
+        DataError: a bad row (under ``errors="raise"``), or no row to write (unless ``allow_empty``).
     """
+    _refuse_same_file(source, destination)
+    skipped: list[DataError] = []
+
+    def skip(error: DataError) -> None:
+        skipped.append(error)
+        (on_skip or _skip)(error)
+
     items = read_with_errors(source, source_format, progress=progress, **(read_options or {}))
     if fill_sizes:
-        root = Path(source).parent if media_root is None else media_root
-        items = _filled(items, root)
-    samples = _guarded(items, errors, on_skip)
-    return write(samples, destination, destination_format, errors=errors, on_skip=on_skip, **(write_options or {}))
+        items = _filled(items, Path(source).parent if media_root is None else media_root, allow_outside_root)
+    samples = _guarded(items, errors, skip)
+    written = write(
+        samples,
+        destination,
+        destination_format,
+        errors=errors,
+        on_skip=skip,
+        allow_empty=allow_empty,
+        **(write_options or {}),
+    )
+    if not written and not allow_empty:
+        reason = f"has no row to write ({len(skipped)} skipped)" if skipped else "holds no samples"
+        raise DataError(str(source), [Issue("file", f"{reason}; nothing written (--allow-empty writes an empty file)")])
+    return written
+
+
+def _refuse_same_file(source: str | Path, destination: str | Path) -> None:
+    """Refuse to convert a file onto itself (the same path, ``sub/..``, a symbolic or a hard link): it would be lost."""
+    same = os.path.realpath(source) == os.path.realpath(destination)
+    if same or (os.path.exists(destination) and os.path.samefile(source, destination)):
+        raise ValueError(
+            f"{destination} is the input file {source}: converting would replace it; write to another path"
+        )
 
 
 def _filled(
-    items: Iterable[GroundingSample | DataError], media_root: str | Path
+    items: Iterable[GroundingSample | DataError], media_root: str | Path, allow_outside_root: bool
 ) -> Iterator[GroundingSample | DataError]:
     for item in items:
         if isinstance(item, DataError):
             yield item
             continue
         try:
-            yield fill_image_sizes(item, media_root)
+            yield fill_image_sizes(item, media_root, allow_outside_root=allow_outside_root)
         except DataError as error:
             yield error

@@ -7,14 +7,13 @@ stage 2 (GRPO) samples answers to the same prompt and scores them against the gr
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..boxes import AnswerPolicy, CoordinateSpace, answer_boxes, parse_image_index
+from ..boxes import MAX_INDEX_DIGITS, AnswerPolicy, CoordinateSpace, answer_boxes, parse_image_index
 from .errors import DataError, FieldError, Issue
 from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
@@ -28,7 +27,8 @@ PAPER_INSTRUCTION = (
 )
 #: The sentence the stage-1 answer adds to the reasoning when the question does not name the target image.
 TARGET_SENTENCE = "So the target is in image {index}."
-_TARGET_SENTENCE_RE = re.compile(r"\s*So the target is in image (\d+)\.$")
+_TARGET_PREFIX = TARGET_SENTENCE.partition("{")[0]
+#: Longer digit runs name no image (as in :mod:`univg_plugin.boxes`; ``int`` refuses more than 4,300 digits).
 
 
 def with_instruction(question: str) -> str:
@@ -64,6 +64,24 @@ def names_target(question: str, target_image: int | None, image_count: int) -> b
     return image_count <= 1 or target_image is None or parse_image_index(question, last=True) == target_image
 
 
+def numbered_suffix(text: str, prefix: str) -> tuple[int, int] | None:
+    """``(where prefix starts, N)`` when ``text`` ends with ``prefix`` + an image number ``N`` + ``"."``.
+
+    One final newline may follow. String methods, not a regular expression: linear in any text. A
+    number of more than 9 digits names no image (None).
+
+    Example:
+        >>> numbered_suffix("Find it. Locate it in image-2.", " Locate it in image-")
+        (8, 2)
+    """
+    body = text.removesuffix("\n")
+    start = body.rfind(prefix)
+    digits = body[start + len(prefix) : -1] if start >= 0 and body.endswith(".") else ""
+    if not digits.isdecimal() or len(digits) > MAX_INDEX_DIGITS:
+        return None
+    return start, int(digits)
+
+
 def split_target_sentence(reasoning: str | None) -> tuple[str | None, int | None]:
     """Undo :func:`paper_answer`'s target sentence: ``(reasoning without it, image index or None)``.
 
@@ -73,13 +91,18 @@ def split_target_sentence(reasoning: str | None) -> tuple[str | None, int | None
     """
     if not reasoning:
         return reasoning or None, None
-    match = _TARGET_SENTENCE_RE.search(reasoning)
-    if match is None:
+    found = numbered_suffix(reasoning, _TARGET_PREFIX)
+    if found is None:
         return reasoning, None
-    return reasoning[: match.start()] or None, int(match.group(1))
+    start, index = found
+    return reasoning[:start].rstrip() or None, index
 
 
-_THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+def _think_content(answer: str) -> str | None:
+    """The text between the first ``<think>`` and the next ``</think>`` (None without both)."""
+    start = answer.find("<think>")
+    end = answer.find("</think>", start + len("<think>")) if start >= 0 else -1
+    return answer[start + len("<think>") : end] if end >= 0 else None
 
 
 def read_paper_answer(
@@ -100,8 +123,8 @@ def read_paper_answer(
         >>> reasoning, boxes.tolist(), target
         ('A red circle.', [[1.0, 2.0, 3.0, 4.0]], 2)
     """
-    think = _THINK_RE.search(answer)
-    reasoning, target = split_target_sentence(think.group(1).strip() if think else None)
+    think = _think_content(answer)
+    reasoning, target = split_target_sentence(think.strip() if think is not None else None)
     return reasoning, answer_boxes(answer, policy), target
 
 

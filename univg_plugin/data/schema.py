@@ -29,6 +29,9 @@ KNOWN_TASKS: tuple[str, ...] = (
 #: Difficulty levels a sample's ``meta["difficulty"]`` may name (the synthetic data and the reports use them).
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 
+#: The longest image side ``image_sizes`` may give, in pixels (PIL's and most formats' limit: a 32-bit integer).
+MAX_IMAGE_SIDE = 2**31 - 1
+
 #: The image placeholder of questions (LLaMA-Factory's and UniVG-R1's convention).
 IMAGE_PLACEHOLDER = "<image>"
 
@@ -148,21 +151,26 @@ class GroundingSample(BaseModel):
                     self.target_image,
                 )
             )
-        sizes = self.image_sizes
-        if sizes is not None:
-            if len(sizes) != count:
-                issues.append(
-                    (("image_sizes",), f"has {len(sizes)} entries but the sample has {count} image(s)", sizes)
-                )
-                sizes = None
-            else:
-                for index, (width, height) in enumerate(sizes):
-                    if width <= 0 or height <= 0:
-                        issues.append(
-                            (("image_sizes", index), f"must be positive, got [{width}, {height}]", [width, height])
-                        )
-                        sizes = None
+        size_issues = self._size_issues()
+        issues.extend(size_issues)
+        sizes = None if size_issues else self.image_sizes
         issues.extend(self._box_issues(sizes))
+        return issues
+
+    def _size_issues(self) -> list[tuple[tuple, str, Any]]:
+        """Problems of ``image_sizes``: one entry per image, each side positive and at most :data:`MAX_IMAGE_SIDE`."""
+        sizes, count = self.image_sizes, len(self.images)
+        if sizes is None:
+            return []
+        if len(sizes) != count:
+            return [(("image_sizes",), f"has {len(sizes)} entries but the sample has {count} image(s)", sizes)]
+        issues = []
+        for index, (width, height) in enumerate(sizes):
+            if width <= 0 or height <= 0:
+                issues.append((("image_sizes", index), f"must be positive, got [{width}, {height}]", [width, height]))
+            elif max(width, height) > MAX_IMAGE_SIDE:
+                message = f"has a side longer than {MAX_IMAGE_SIDE} pixels (no image library holds one)"
+                issues.append((("image_sizes", index), message, [width, height]))
         return issues
 
     def _box_issues(self, sizes: list[tuple[int, int]] | None) -> list[tuple[tuple, str, Any]]:

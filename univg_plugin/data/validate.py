@@ -48,11 +48,13 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        """True when no row is bad."""
-        return not self.errors
+        """True when the file holds samples and no bad row."""
+        return self.samples > 0 and not self.errors
 
     def summary(self) -> str:
-        """One line: how many samples are valid and how many rows are bad."""
+        """One line: how many samples are valid and how many rows are bad (or that there are no samples)."""
+        if not self.samples and not self.errors:
+            return f"{self.path}: FAILED: no samples"
         verdict = "OK" if self.ok else "FAILED"
         return f"{self.path}: {verdict}: {self.samples} valid sample(s), {len(self.errors)} bad row(s)"
 
@@ -88,12 +90,18 @@ class _RowChecks:
         report: The report the rows are counted in.
         on_error: Called with each bad row's error as soon as it is found.
         media_root: Directory the image paths are relative to; None skips the image file checks.
+        allow_outside_root: Also read image files that resolve outside ``media_root``.
     """
 
     def __init__(
-        self, report: ValidationReport, on_error: Callable[[DataError], None] | None, media_root: str | Path | None
+        self,
+        report: ValidationReport,
+        on_error: Callable[[DataError], None] | None,
+        media_root: str | Path | None,
+        allow_outside_root: bool = False,
     ):
-        self.report, self.on_error, self.media_root = report, on_error, media_root
+        self.report, self.on_error = report, on_error
+        self.media_root, self.allow_outside_root = media_root, allow_outside_root
         self.meta_types = _MetaTypes()
         self.id_hashes = array("q")
 
@@ -109,7 +117,7 @@ class _RowChecks:
             self.fail(item)
             return
         if self.media_root is not None:
-            issues = media_issues(item, self.media_root)
+            issues = media_issues(item, self.media_root, allow_outside_root=self.allow_outside_root)
             if issues:
                 self.fail(DataError(item.where, issues))
                 return
@@ -145,6 +153,7 @@ def validate_file(
     *,
     check_files: bool = False,
     media_root: str | Path | None = None,
+    allow_outside_root: bool = False,
     progress: bool | None = False,
     on_error: Callable[[DataError], None] | None = None,
     **options: Any,
@@ -154,14 +163,17 @@ def validate_file(
     Args:
         path: A jsonl file or a file holding one JSON list.
         fmt: Registered format name (default ``univg``).
-        check_files: Also check that every image file exists, is readable, and matches ``image_sizes``.
+        check_files: Also check that every image file lies inside ``media_root``, is a readable image,
+            and matches ``image_sizes``.
         media_root: Directory the image paths are relative to (default: the file's directory).
+        allow_outside_root: Accept (and read) image files that resolve outside ``media_root``.
         progress: Show a progress bar.
         on_error: Called with each bad row's error as soon as it is found.
         **options: Options of the format's reader.
 
     Returns:
-        A :class:`ValidationReport`; duplicate ids are reported at the end (they need the whole file).
+        A :class:`ValidationReport` (not ``ok`` for a file with no samples); duplicate ids are reported at
+        the end (they need the whole file).
 
     Example:
         >>> import tempfile, pathlib
@@ -173,7 +185,7 @@ def validate_file(
     """
     path = Path(path)
     root = (path.parent if media_root is None else media_root) if check_files else None
-    rows = _RowChecks(ValidationReport(path), on_error, root)
+    rows = _RowChecks(ValidationReport(path), on_error, root, allow_outside_root)
     for item in read_with_errors(path, fmt, progress=progress, **options):
         rows.check(item)
     for error in _duplicates(path, fmt, rows.id_hashes, options):

@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 
 from ...boxes import CoordinateSpace, parse_boxes, parse_image_index
 from ..errors import FieldError
-from ..render import PAPER_INSTRUCTION, names_target
+from ..render import PAPER_INSTRUCTION, names_target, numbered_suffix
 from ..schema import IMAGE_PLACEHOLDER, GroundingSample
 
 _LOCATE = " Locate it in image-{index}."
-_LOCATE_RE = re.compile(r" Locate it in image-(\d+)\.$")
+_LOCATE_PREFIX = _LOCATE.partition("{")[0]
+_SPACES = re.compile(r"\s*")  # matched at a position only: linear
 _ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 
 
@@ -56,6 +57,9 @@ def image_paths(raw: dict[str, Any], key: str) -> list[str]:
 def read_boxes(value: Any, field: str) -> list[list[float]]:
     """``[x1, y1, x2, y2]``, a list of those, or a string holding box(es).
 
+    Raises:
+        FieldError: when there is no box, or a box holds something other than numbers (naming it).
+
     Example:
         >>> read_boxes("[1, 2, 3, 4]", "answer"), read_boxes([1, 2, 3, 4], "answer")
         ([[1.0, 2.0, 3.0, 4.0]], [[1, 2, 3, 4]])
@@ -65,6 +69,10 @@ def read_boxes(value: Any, field: str) -> list[list[float]]:
     elif isinstance(value, list) and len(value) == 4 and all(isinstance(v, int | float) for v in value):
         boxes = [value]
     elif isinstance(value, list) and value and all(isinstance(box, list) and len(box) == 4 for box in value):
+        for index, box in enumerate(value):
+            for position, number in enumerate(box):
+                if not isinstance(number, int | float):
+                    raise FieldError(f"{field}[{index}][{position}]", f"must be a number, got {number!r}")
         boxes = value
     else:
         boxes = []
@@ -124,13 +132,24 @@ def read_question(question: str, image_count: int) -> tuple[str, int | None]:
     elif question.endswith(PAPER_INSTRUCTION):
         question = question[: -len(PAPER_INSTRUCTION)]
     target = None
-    match = _LOCATE_RE.search(question)
-    if match:
-        question, target = question[: match.start()], int(match.group(1))
-    leading = re.match(rf"(?:\s*{re.escape(IMAGE_PLACEHOLDER)}){{{image_count}}}\s*", question)
-    if leading and question.count(IMAGE_PLACEHOLDER) == image_count:
-        question = question[leading.end() :]
-    return question, target
+    located = numbered_suffix(question, _LOCATE_PREFIX)
+    if located is not None:
+        question, target = question[: located[0]], located[1]
+    return _without_leading_placeholders(question, image_count), target
+
+
+def _without_leading_placeholders(question: str, count: int) -> str:
+    """``question`` without its placeholders when they are exactly ``count`` and all come first (with the
+    whitespace around them)."""
+    if question.count(IMAGE_PLACEHOLDER) != count:
+        return question
+    position = 0
+    for _ in range(count):
+        position = _SPACES.match(question, position).end()
+        if not question.startswith(IMAGE_PLACEHOLDER, position):
+            return question
+        position += len(IMAGE_PLACEHOLDER)
+    return question[_SPACES.match(question, position).end() :]
 
 
 def target_from_text(question: str, image_count: int, explicit: int | None = None) -> int | None:
@@ -164,9 +183,10 @@ def _messages(raw: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         if not isinstance(message, dict):
             raise FieldError(f"{column}[{index}]", "must be an object with from/value or role/content")
         role_key, content_key = ("from", "value") if "from" in message else ("role", "content")
-        role = _ROLES.get(message.get(role_key))
+        name = message.get(role_key)
+        role = _ROLES.get(name) if isinstance(name, str) else None
         if role is None:
-            raise FieldError(f"{column}[{index}].{role_key}", f"unknown role {message.get(role_key)!r}")
+            raise FieldError(f"{column}[{index}].{role_key}", f"unknown role {name!r}")
         turns.append((role, message.get(content_key), f"{column}[{index}].{content_key}"))
     return column, turns
 

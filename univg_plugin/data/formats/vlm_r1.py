@@ -21,6 +21,22 @@ from ._fields import (
 )
 from .base import Format
 
+_INT64_MAX = 2**63 - 1
+
+
+def _json_id(identity: str) -> int | str:
+    """An id of ASCII digits (no leading zero) that fits Arrow's int64 is written as a number, as VLM-R1's are.
+
+    Example:
+        >>> _json_id("12"), _json_id("012"), _json_id("9" * 20)
+        (12, '012', '99999999999999999999')
+    """
+    if identity.isascii() and identity.isdigit() and len(identity) <= len(str(_INT64_MAX)):
+        number = int(identity)
+        if str(number) == identity and number <= _INT64_MAX:
+            return number
+    return identity
+
 
 class VlmR1Format(Format):
     """VLM-R1 REC jsonl: ``{"id", "image": path or [paths], "conversations": [{"from": "human",
@@ -28,7 +44,8 @@ class VlmR1Format(Format):
     original image (``"[x1, y1, x2, y2]"`` strings or lists, optionally inside ``<answer>``).
 
     Cannot hold: reasoning; image_sizes; the coordinate space (written as abs_image pixels, so
-    normalized boxes need image_sizes).
+    normalized boxes need image_sizes); whether an id of digits was a number or a string (written as
+    a number when it fits a 64-bit integer).
 
     Args:
         space: Coordinate space of the answer boxes when reading (default ``abs_image``).
@@ -60,9 +77,8 @@ class VlmR1Format(Format):
     def dump(self, sample: GroundingSample) -> dict[str, Any]:
         boxes = sample.boxes_in(CoordinateSpace.ABS_IMAGE).tolist()
         answer = ", ".join(format_box(box) for box in boxes)
-        identity = int(sample.id) if sample.id.isdigit() and str(int(sample.id)) == sample.id else sample.id
         row = {
-            "id": identity,
+            "id": _json_id(sample.id),
             "task": sample.task,
             "image": sample.images[0] if len(sample.images) == 1 else sample.images,
             "conversations": [

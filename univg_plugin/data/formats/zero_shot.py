@@ -60,12 +60,13 @@ def canonical_task(stem: str) -> str:
     return stem.lower().removesuffix("_eval")
 
 
-def _numbers(value: Any) -> list[float] | None:
-    """The numbers of a (possibly nested) list, flattened; None when it holds anything else."""
+def _numbers(value: Any) -> list[int | float] | None:
+    """The numbers of a (possibly nested) list, flattened and as they are (the sample checks them); None when
+    it holds anything else."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return [float(value)]
+        return [value]
     if isinstance(value, list):
         flat = []
         for item in value:

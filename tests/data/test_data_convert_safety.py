@@ -1,0 +1,81 @@
+"""`univg data convert` never loses its input: no converting a file onto itself, nothing left behind when killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from univg_plugin.cli import main
+
+ROW = {"id": "a", "images": ["x.png"], "question": "Find the cat.", "boxes": [[1, 2, 3, 4]]}
+
+
+def _source(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps(ROW) + "\n")
+    return path
+
+
+def _destinations(tmp_path, source):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.jsonl").symlink_to(source)
+    os.link(source, tmp_path / "hard.jsonl")
+    return {
+        "the same path": str(source),
+        "through sub/..": str(tmp_path / "sub" / ".." / source.name),
+        "through a missing folder": str(tmp_path / "missing" / ".." / source.name),
+        "a symbolic link": str(tmp_path / "link.jsonl"),
+        "a hard link": str(tmp_path / "hard.jsonl"),
+    }
+
+
+def test_converting_a_file_onto_itself_is_refused_before_anything_is_written(tmp_path):
+    source = _source(tmp_path)
+    content = source.read_bytes()
+    for case, destination in _destinations(tmp_path, source).items():
+        before = sorted(path.name for path in tmp_path.rglob("*"))
+        result = CliRunner().invoke(
+            main, ["data", "convert", "--from", "univg", "--to", "univg_stage1", str(source), destination]
+        )
+        assert result.exit_code == 1, case
+        assert result.stderr == (
+            f"error: {destination} is the input file {source}: converting would replace it; write to another path\n"
+        ), case
+        assert source.read_bytes() == content, case
+        assert sorted(path.name for path in tmp_path.rglob("*")) == before, case
+
+
+def _large_source(tmp_path, rows: int = 60_000):
+    path = tmp_path / "big.jsonl"
+    line = json.dumps({**ROW, "reasoning": "The cat sits on the left. " * 4})
+    path.write_text("\n".join(line.replace('"a"', f'"{i}"', 1) for i in range(rows)) + "\n")
+    return path
+
+
+def _writing(out) -> bool:
+    """Whether rows are being written: the hidden temporary file next to ``out`` holds some."""
+    return any(path.stat().st_size > 0 for path in out.parent.glob(f".{out.name}.*.tmp"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_convert_killed_mid_write_leaves_no_temporary_file(tmp_path, sent):
+    source = _large_source(tmp_path)
+    out = tmp_path / "out" / "train.jsonl"
+    command = [sys.executable, "-m", "univg_plugin.cli", "data", "convert", "--from", "univg", "--to", "univg_stage1"]
+    process = subprocess.Popen([*command, str(source), str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not _writing(out) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None, "the conversion ended before it could be interrupted"
+    process.send_signal(sent)
+    process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert list(out.parent.iterdir()) == []  # neither the temporary file nor a partial output
