@@ -1,16 +1,112 @@
-"""Qwen-VL conventions shared by the rewards, the trainer, the data tools and the tiny checkpoints."""
+"""Qwen-VL conventions shared by the rewards, the trainer, the data tools and the tiny checkpoints.
+
+:data:`MODEL_FAMILIES` is the one table of what differs between the Qwen-VL families (where and how a model
+writes its boxes, the layout of its answers, its vision patches, its LLaMA-Factory template).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """How one Qwen-VL family grounds, and how its inputs are cut into patches.
+
+    Attributes:
+        name: The family's key in :data:`MODEL_FAMILIES`.
+        box_space: The coordinate space its boxes are written in (a ``CoordinateSpace`` value): ``norm1000``
+            (integers 0-1000 relative to the image) or ``abs_input`` (pixels of the resized model input).
+        answer_syntax: How it writes one box, e.g. ``(x1,y1),(x2,y2)``.
+        format_pattern: A regex (searched, ``re.DOTALL``) accepting its well-formed answers, in time linear
+            in the text (the ``format`` reward's ``format_pattern``).
+        patch_size: The vision tower's patch size in pixels.
+        resize_factor: Patch size times spatial merge size: both sides of a resized input are multiples of it.
+        llamafactory_template: LLaMA-Factory's ``template`` for the family.
+    """
+
+    name: str
+    box_space: str
+    answer_syntax: str
+    format_pattern: str
+    patch_size: int
+    resize_factor: int
+    llamafactory_template: str
+
+
+# Both patterns are linear-time forms of a reference regex, and accept exactly the texts it is found in.
+# `\A(?=(.*?X))\1` finds the first X and commits to it (a lookahead is atomic in Python's `re`, so nothing is
+# tried twice); taking the first occurrence of each part loses no match, because from any position each part
+# matches at most one way and a part that starts later never ends earlier.
+
+#: UniVG-R1's (the paper's) layout, ``rewards.format.PAPER_FORMAT_PATTERN``: a think block, then one
+#: ``(x1,y1),(x2,y2)`` of integers as the whole answer, ending the text (one final newline allowed).
+PAPER_LAYOUT_PATTERN = r"(?s)\A(?=(.*?<think>))\1.*?</think>\s*<answer>\(\d+,\s*\d+\),\s*\(\d+,\s*\d+\)</answer>$"
+#: VLM-R1's layout for JSON boxes (``format_reward_rec`` of its Qwen module): ``re.search(r"<think>.*?</think>\s*
+#: <answer>.*?\{.*\[\d+,\s*\d+,\s*\d+,\s*\d+\].*\}.*?</answer>", text, re.DOTALL)``: a think block, then an
+#: answer holding ``{ ... [x1, y1, x2, y2] ... }``. The reference regex takes quadratic time on long texts.
+JSON_LAYOUT_PATTERN = (
+    r"(?s)\A(?=(.*?<think>))\1(?=(.*?</think>\s*<answer>))\2(?=(.*?\{))\3"
+    r"(?=(.*?\[\d+,\s*\d+,\s*\d+,\s*\d+\]))\4(?=(.*?\}))\5.*?</answer>"
+)
+_JSON_BOX = '[{"bbox_2d": [x1, y1, x2, y2], "label": "..."}]'
+
+#: The Qwen-VL families by name: the one home of their grounding and patch conventions.
+MODEL_FAMILIES: dict[str, ModelFamily] = {
+    "qwen2_vl": ModelFamily(
+        name="qwen2_vl",
+        box_space="norm1000",
+        answer_syntax="(x1,y1),(x2,y2)",
+        format_pattern=PAPER_LAYOUT_PATTERN,
+        patch_size=14,
+        resize_factor=28,
+        llamafactory_template="qwen2_vl",
+    ),
+    "qwen2_5_vl": ModelFamily(
+        name="qwen2_5_vl",
+        box_space="abs_input",
+        answer_syntax=_JSON_BOX,
+        format_pattern=JSON_LAYOUT_PATTERN,
+        patch_size=14,
+        resize_factor=28,
+        llamafactory_template="qwen2_vl",
+    ),
+    "qwen3_vl": ModelFamily(
+        name="qwen3_vl",
+        box_space="norm1000",
+        answer_syntax=_JSON_BOX,
+        format_pattern=JSON_LAYOUT_PATTERN,
+        patch_size=16,
+        resize_factor=32,
+        llamafactory_template="qwen3_vl",
+    ),
+}
+
+
+def model_family(name: str) -> ModelFamily:
+    """The conventions of the family ``name``.
+
+    Raises:
+        KeyError: an unknown name (the message lists the known ones).
+
+    Example:
+        >>> model_family("qwen2_5_vl").box_space
+        'abs_input'
+    """
+    try:
+        return MODEL_FAMILIES[name]
+    except KeyError:
+        raise KeyError(f"unknown model family {name!r}; known: {', '.join(MODEL_FAMILIES)}") from None
+
 
 #: The Qwen2-VL / Qwen2.5-VL image processors' default pixel limits (``min_pixels``, ``max_pixels``).
 DEFAULT_MIN_PIXELS = 56 * 56
 DEFAULT_MAX_PIXELS = 14 * 14 * 4 * 1280
 #: Patch size times merge size: both sides of a resized Qwen2-VL / Qwen2.5-VL input are multiples of it.
-RESIZE_FACTOR = 28
+RESIZE_FACTOR = MODEL_FAMILIES["qwen2_vl"].resize_factor
 #: The vision tower's patch size (Qwen2-VL / Qwen2.5-VL).
-PATCH_SIZE = 14
+PATCH_SIZE = MODEL_FAMILIES["qwen2_vl"].patch_size
 
 #: Qwen's special tokens, in the order Qwen2-VL numbers them after the BPE vocabulary.
 QWEN_SPECIAL_TOKENS: tuple[str, ...] = (

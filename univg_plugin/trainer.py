@@ -12,23 +12,31 @@ The trainer overrides three hooks and copies none of TRL's loss code:
   is positive and constant within a group, this scales the clipped policy term and nothing else: the
   KL term is not weighted, as in the paper.
 
+It also gives the rewards the processor's pixel limits (``min_pixels``/``max_pixels``): TRL never passes
+``image_grid_thw`` to a reward, so an ``abs_input`` reward needs them to know the size the model saw.
+
 Supported TRL: 0.24.x (the LLaMA-Factory environment) and 1.x (1.16 tested).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from .compat import require_supported_trl
+from .compat import require_supported_torch, require_supported_trl
 from .plugins import Registry
 from .qwen_vl import VISION_PLACEHOLDER_TOKENS
+from .rewards import REWARDS
+from .rewards import get as get_reward
 from .weighting import difficulty_weights, group_mean, resolve_method
 
-__all__ = ["TRAINERS", "DifficultyAwareGRPOConfig", "DifficultyAwareGRPOTrainer"]
+__all__ = ["TRAINERS", "DifficultyAwareGRPOConfig", "DifficultyAwareGRPOTrainer", "registry_rewards"]
 
 #: GRPO trainers by name (entry-point group ``univg_plugin.trainers``), for LLaMA-Factory's
 #: ``grpo_trainer`` key. A registered trainer must take ``trl.GRPOTrainer``'s arguments; it is given a
@@ -36,6 +44,80 @@ __all__ = ["TRAINERS", "DifficultyAwareGRPOConfig", "DifficultyAwareGRPOTrainer"
 TRAINERS = Registry(
     "univg_plugin.trainers", "GRPO trainer", {"difficulty_aware": "univg_plugin.trainer:DifficultyAwareGRPOTrainer"}
 )
+#: The reward options that carry the processor's pixel limits, in the order :func:`_pixel_limits` returns them.
+_PIXEL_OPTIONS: tuple[str, str] = ("min_pixels", "max_pixels")
+
+
+def _pixel_limits(image_processor: Any) -> tuple[int, int] | None:
+    """The ``(min_pixels, max_pixels)`` an image processor resizes to; None when it has none (not a Qwen-VL one).
+
+    transformers 4.5x reads the ``min_pixels``/``max_pixels`` attributes when both are set, else ``size``
+    (``shortest_edge``/``longest_edge``), which is all transformers 5 has.
+    """
+    low, high = (getattr(image_processor, name, None) for name in _PIXEL_OPTIONS)
+    if low is None or high is None:
+        size = getattr(image_processor, "size", None)
+        try:
+            low, high = size["shortest_edge"], size["longest_edge"]
+        except (KeyError, TypeError):
+            return None
+    return None if low is None or high is None else (int(low), int(high))
+
+
+def _missing_pixel_options(reward: Any) -> list[str]:
+    """The pixel-limit options ``reward`` takes as keywords and was not given (``get`` options, partial keywords)."""
+    if isinstance(reward, torch.nn.Module):
+        return []
+    try:
+        parameters = inspect.signature(reward).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature
+        return []
+    keyword = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    given = {**(getattr(reward, "options", None) or {}), **(getattr(reward, "keywords", None) or {})}
+    return [p.name for p in parameters if p.name in _PIXEL_OPTIONS and p.kind in keyword and p.name not in given]
+
+
+def _is_async(reward: Any) -> bool:
+    """Whether calling ``reward`` returns a coroutine (TRL 1.x awaits those): a function, partial or callable object."""
+    while isinstance(reward, functools.partial):
+        reward = reward.func
+    return inspect.iscoroutinefunction(reward) or inspect.iscoroutinefunction(type(reward).__call__)
+
+
+def _with_defaults(reward: Callable[..., Any], defaults: dict[str, int], name: str) -> Callable[..., Any]:
+    """``reward`` called with ``defaults`` unless a column gives them; named ``name``, ``reward`` left as it is."""
+    if _is_async(reward):
+
+        async def wrapper(*args: Any, **columns: Any) -> Any:
+            return await reward(*args, **{**defaults, **columns})
+
+    else:
+
+        def wrapper(*args: Any, **columns: Any) -> Any:
+            return reward(*args, **{**defaults, **columns})
+
+    wrapped = functools.wraps(reward)(wrapper)
+    wrapped.__name__ = wrapped.__qualname__ = name
+    if hasattr(reward, "options"):  # a registry reward: its options as it is now called
+        wrapped.options = {**reward.options, **defaults}  # type: ignore[attr-defined]
+    return wrapped
+
+
+def registry_rewards(reward_funcs: Any) -> Any:
+    """``reward_funcs`` with each string that names one of our rewards (``"iou"``) replaced by that reward.
+
+    TRL loads a string as a reward model (a hub id or a local path); a name of :data:`univg_plugin.rewards.REWARDS`
+    is meant as our reward, with its default options. Any other string is left to TRL.
+
+    Example:
+        >>> [getattr(f, "__name__", f) for f in registry_rewards(["iou", "org/reward-model"])]
+        ['iou', 'org/reward-model']
+    """
+    if isinstance(reward_funcs, str):
+        return get_reward(reward_funcs) if reward_funcs in REWARDS else reward_funcs
+    if isinstance(reward_funcs, list):
+        return [get_reward(f) if isinstance(f, str) and f in REWARDS else f for f in reward_funcs]
+    return reward_funcs
 
 
 @dataclass
@@ -76,7 +158,8 @@ class DifficultyAwareGRPOTrainer(GRPOTrainer):
     """GRPO whose policy term is weighted by ``phi(group mIoU)``; see the module docstring.
 
     Takes the arguments of ``trl.GRPOTrainer``. ``args`` should be a :class:`DifficultyAwareGRPOConfig`;
-    a plain ``GRPOConfig`` gets the defaults (``exp`` weighting of the ``iou`` reward).
+    a plain ``GRPOConfig`` gets the defaults (``exp`` weighting of the ``iou`` reward). In ``reward_funcs``, a
+    name of our reward registry (``"iou"``, ``"format"``) is that reward (see :func:`registry_rewards`).
 
     Example:
         >>> from univg_plugin.rewards import load
@@ -87,12 +170,17 @@ class DifficultyAwareGRPOTrainer(GRPOTrainer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         require_supported_trl()
+        require_supported_torch()  # torch 2.9.x: Qwen-VL vision towers hit its slow Conv3d fallback
         config = kwargs.get("args") if "args" in kwargs else (args[2] if len(args) > 2 else None)
         if config is not None and getattr(config, "use_liger_loss", False):
             raise ValueError(
                 "DifficultyAwareGRPOTrainer does not support `use_liger_loss=True`: the Liger GRPO loss "
                 "bypasses `_compute_loss`, where the difficulty weights are applied. Set use_liger_loss=False."
             )
+        if "reward_funcs" in kwargs:
+            kwargs["reward_funcs"] = registry_rewards(kwargs["reward_funcs"])
+        elif len(args) > 1:
+            args = (args[0], registry_rewards(args[1]), *args[2:])
         super().__init__(*args, **kwargs)
         defaults = DifficultyAwareGRPOConfig.__dataclass_fields__
         self.difficulty = {
@@ -105,6 +193,20 @@ class DifficultyAwareGRPOTrainer(GRPOTrainer):
         self._pending_weights: torch.Tensor | None = None
         if self.difficulty["suppress_vision_tokens"]:
             self._suppress_vision_tokens()
+        self._pass_pixel_limits()
+
+    def _pass_pixel_limits(self) -> None:
+        """Give each reward that takes ``min_pixels``/``max_pixels``, and was not given them, the processor's."""
+        limits = _pixel_limits(getattr(self.processing_class, "image_processor", None))
+        if limits is None:
+            return
+        rewards = list(self.reward_funcs)  # TRL keeps the caller's list: leave it as it was passed
+        for index, reward in enumerate(rewards):
+            missing = _missing_pixel_options(reward)
+            if missing:
+                defaults = {name: value for name, value in zip(_PIXEL_OPTIONS, limits) if name in missing}
+                rewards[index] = _with_defaults(reward, defaults, self.reward_func_names[index])
+        self.reward_funcs = rewards
 
     def _find_accuracy_reward(self) -> int | None:
         """The accuracy reward's column (also with ``none``, for the logged mIoU); None if absent and unneeded."""

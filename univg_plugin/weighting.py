@@ -11,9 +11,14 @@ A weighting method is a :class:`WeightingMethod` registered by name in :data:`WE
     [project.entry-points."univg_plugin.difficulty"]
     sqrt = "my_package.weights:SQRT"    # SQRT = WeightingMethod(sqrt_weight, {"scale": 1.0})
 
-This module is torch only and imports no trainer, so any GRPO implementation can use it. Rewards must
-be laid out group by group (``G`` consecutive completions per prompt) and must be the rewards of the
-whole batch gathered over all processes: a group split across processes is then still one group.
+The arithmetic is NumPy's, and no trainer (nor torch) is imported, so any GRPO implementation can use
+it: :func:`phi`, :func:`group_mean` and :func:`difficulty_weights` take a sequence or a NumPy array and
+return a NumPy array; given a torch tensor, they return a tensor on its device (its dtype when floating,
+else float32). A weight function (:attr:`WeightingMethod.weight`) always receives a NumPy array.
+
+Rewards must be laid out group by group (``G`` consecutive completions per prompt) and must be the
+rewards of the whole batch gathered over all processes: a group split across processes is then still
+one group.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import torch
+import numpy as np
 
 from .plugins import Registry
 
@@ -53,8 +60,9 @@ class WeightingMethod:
     """A difficulty weighting method: a weight function and the defaults of its parameters.
 
     Attributes:
-        weight: ``weight(m, **params) -> weights``, where ``m`` is a tensor of group mean accuracy
-            rewards already clamped to [0, 1]; the weights must be finite and positive (they scale the
+        weight: ``weight(m, **params) -> weights``, where ``m`` is a NumPy float array of group mean
+            accuracy rewards already clamped to [0, 1] (NumPy operators and ``np.*`` functions work on
+            it; torch functions do not); the weights must be finite and positive (they scale the
             clipped policy term; the built-in ``log`` floors at 0) and should fall as ``m`` rises.
             Another package's method is checked for that on a grid of ``m`` when it is resolved and on
             every batch (``ValueError`` naming it).
@@ -64,7 +72,7 @@ class WeightingMethod:
             the parameters are outside it (the built-ins state their ranges here); None: no range.
     """
 
-    weight: Callable[..., torch.Tensor]
+    weight: Callable[..., np.ndarray]
     params: Mapping[str, float] = field(default_factory=dict)
     check: Callable[..., None] | None = None
 
@@ -74,29 +82,29 @@ class WeightingMethod:
         return (self.weight.__doc__ or "").strip().split("\n")[0]
 
 
-def exp_weight(m: torch.Tensor) -> torch.Tensor:
+def exp_weight(m: np.ndarray) -> np.ndarray:
     """``e^(1 - m)``, in [1, e]: the paper's released setting."""
-    return torch.exp(1.0 - m)
+    return np.exp(1.0 - m)
 
 
-def power_weight(m: torch.Tensor, *, power: float, offset: float) -> torch.Tensor:
+def power_weight(m: np.ndarray, *, power: float, offset: float) -> np.ndarray:
     """``(offset - m)^power``, floored at 0; ``offset > 0``, and ``offset > 1`` when ``power < 0``."""
-    return (offset - m).clamp(min=0.0) ** power
+    return np.maximum(offset - m, 0.0) ** power
 
 
-def log_weight(m: torch.Tensor, *, eps: float) -> torch.Tensor:
+def log_weight(m: np.ndarray, *, eps: float) -> np.ndarray:
     """``-log(eps + m)``, floored at 0 so that a group never gets a negative weight; ``0 < eps < 1``."""
-    return (-torch.log(eps + m)).clamp(min=0.0)
+    return np.maximum(-np.log(eps + m), 0.0)
 
 
-def linear_weight(m: torch.Tensor, *, intercept: float, slope: float) -> torch.Tensor:
+def linear_weight(m: np.ndarray, *, intercept: float, slope: float) -> np.ndarray:
     """``intercept + slope * (1 - m)``; ``intercept > 0`` and ``intercept + slope > 0``."""
     return intercept + slope * (1.0 - m)
 
 
-def none_weight(m: torch.Tensor) -> torch.Tensor:
+def none_weight(m: np.ndarray) -> np.ndarray:
     """1 for every group: plain GRPO."""
-    return torch.ones_like(m)
+    return np.ones_like(m)
 
 
 def _require(condition: bool, message: str) -> None:
@@ -148,7 +156,7 @@ WEIGHTING_METHODS = Registry(
 )
 
 
-def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """Check a method name and its parameters; the one place that does.
 
     Args:
@@ -156,8 +164,8 @@ def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Ca
         params: Some of the method's parameters (the others keep their defaults).
 
     Returns:
-        The method's weight function with every parameter bound: ``f(m) -> weights``. For another
-        package's method, ``f`` also refuses weights that are not finite and positive.
+        The method's weight function with every parameter bound: ``f(m) -> weights`` on NumPy arrays.
+        For another package's method, ``f`` also refuses weights that are not finite and positive.
 
     Raises:
         ValueError: an unknown method (the message lists the known ones), a parameter it does not take,
@@ -166,7 +174,7 @@ def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Ca
             and positive for some ``m`` in [0, 1].
 
     Example:
-        >>> resolve_method("linear", {"slope": 2.0})(torch.tensor([0.5])).tolist()
+        >>> resolve_method("linear", {"slope": 2.0})(np.array([0.5])).tolist()
         [2.0]
     """
     try:
@@ -188,7 +196,7 @@ def resolve_method(method: str, params: Mapping[str, float] | None = None) -> Ca
     if method in WEIGHTING_METHODS.builtins:
         return weight
     checked = functools.partial(_checked_weights, method, weight)
-    checked(torch.linspace(0.0, 1.0, 101))  # refuse a bad method or parameters before any training step
+    checked(np.linspace(0.0, 1.0, 101))  # refuse a bad method or parameters before any training step
     return checked
 
 
@@ -199,56 +207,83 @@ def _check_finite_number(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
-def _checked_weights(method: str, weight: Callable[[torch.Tensor], torch.Tensor], m: torch.Tensor) -> torch.Tensor:
-    """``weight(m)``, refused unless every weight is finite and positive (another package's method)."""
-    weights = torch.as_tensor(weight(m))
-    accuracy, flat = (tensor.flatten() for tensor in torch.broadcast_tensors(m, weights))
-    bad = (~torch.isfinite(flat) | (flat <= 0)).nonzero()
+def _checked_weights(method: str, weight: Callable[[np.ndarray], Any], m: np.ndarray) -> np.ndarray:
+    """``weight(m)`` as a float array, refused unless every weight is finite and positive (another package's method)."""
+    with np.errstate(all="ignore"):  # a division by 0 gives inf, refused below by name
+        weights = np.asarray(weight(m), dtype=np.float64)
+    accuracy, flat = (array.ravel() for array in np.broadcast_arrays(m, weights))
+    bad = np.flatnonzero(~np.isfinite(flat) | (flat <= 0))
     if len(bad):
-        index = int(bad[0])
-        value = flat[index].item()
+        value = float(flat[bad[0]])
         problem = "a non-finite weight" if not math.isfinite(value) else "a weight <= 0"
         raise ValueError(
             f"difficulty weighting method {method!r} gave {problem} ({value}) for a group mean accuracy of "
-            f"{accuracy[index].item():g}; weights must be finite and > 0"
+            f"{accuracy[bad[0]]:g}; weights must be finite and > 0"
         )
     return weights
 
 
-def phi(mean_accuracy: torch.Tensor, method: str = "exp", **params: float) -> torch.Tensor:
+def _as_array(values: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
+    """``values`` as a float64 NumPy array (None -> NaN), and the function that gives a result back in their kind.
+
+    A torch tensor (torch is then already imported: it is never imported here) comes back as a tensor on
+    its device, with its dtype when floating (else float32); anything else as a NumPy array.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(values, torch.Tensor):
+        dtype = values.dtype if values.is_floating_point() else torch.float32
+        device = values.device
+        return values.detach().cpu().double().numpy(), lambda result: torch.from_numpy(result).to(device, dtype)
+    array = np.asarray(values)
+    if array.dtype == object:
+        array = np.where(np.equal(array, None), math.nan, array)
+    return array.astype(np.float64), np.asarray
+
+
+def phi(mean_accuracy: Any, method: str = "exp", **params: float) -> Any:
     """The difficulty weight of groups with mean accuracy reward ``mean_accuracy``.
 
     Args:
-        mean_accuracy: Mean accuracy reward (mIoU) per group; clamped to [0, 1] first.
+        mean_accuracy: Mean accuracy reward (mIoU) per group (a sequence, a NumPy array or a torch
+            tensor); clamped to [0, 1] first.
         method: A registered method: ``exp`` (``e^(1-m)``, default), ``power`` (``(offset-m)^power``),
             ``log`` (``-log(eps+m)``, floored at 0 so that a group never gets a negative weight),
             ``linear`` (``intercept + slope*(1-m)``), ``none`` (1) or another package's.
         **params: The method's parameters (:attr:`WeightingMethod.params`).
 
     Returns:
-        A tensor of weights, the shape of ``mean_accuracy``.
+        The weights, the shape of ``mean_accuracy``: a NumPy array, or a tensor for a tensor.
 
     Example:
-        >>> [round(w, 4) for w in phi(torch.tensor([0.0, 1.0])).tolist()]
+        >>> phi([0.0, 1.0]).round(4).tolist()
         [2.7183, 1.0]
     """
-    return resolve_method(method, params)(mean_accuracy.clamp(0.0, 1.0))
+    means, as_input_kind = _as_array(mean_accuracy)
+    return as_input_kind(np.asarray(resolve_method(method, params)(np.clip(means, 0.0, 1.0)), dtype=np.float64))
 
 
-def group_mean(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
-    """Mean of each group of ``group_size`` consecutive rewards, ignoring NaN (reward not applicable).
+def group_mean(rewards: Any, group_size: int) -> Any:
+    """Mean of each group of ``group_size`` consecutive rewards, ignoring NaN and None (reward not applicable).
 
     Returns:
-        One value per group; NaN for a group with no valid reward.
+        One value per group, NaN for a group with no valid reward: a NumPy array, or a tensor for a tensor.
 
     Example:
-        >>> group_mean(torch.tensor([1.0, float("nan"), 0.2, 0.4]), 2).tolist()
-        [1.0, 0.30000001192092896]
+        >>> group_mean([1.0, float("nan"), 0.2, 0.4], 2).tolist()
+        [1.0, 0.30000000000000004]
     """
-    group_size = _whole_group_size(group_size)
-    if rewards.numel() % group_size:
-        raise ValueError(f"{rewards.numel()} rewards cannot be split into groups of {group_size}")
-    return torch.nanmean(rewards.reshape(-1, group_size).float(), dim=1)
+    values, as_input_kind = _as_array(rewards)
+    return as_input_kind(_group_means(values, _whole_group_size(group_size)))
+
+
+def _group_means(rewards: np.ndarray, group_size: int) -> np.ndarray:
+    if rewards.size % group_size:
+        raise ValueError(f"{rewards.size} rewards cannot be split into groups of {group_size}")
+    groups = rewards.reshape(-1, group_size)
+    valid = ~np.isnan(groups)
+    counts = valid.sum(axis=1)
+    sums = np.where(valid, groups, 0.0).sum(axis=1)
+    return np.divide(sums, counts, out=np.full(len(groups), math.nan), where=counts > 0)
 
 
 def _whole_group_size(group_size: object) -> int:
@@ -260,18 +295,19 @@ def _whole_group_size(group_size: object) -> int:
 
 
 def difficulty_weights(
-    accuracy_rewards: torch.Tensor | Sequence[float],
+    accuracy_rewards: Any | Sequence[float | None],
     group_size: int,
     method: str = "exp",
     normalize: bool = False,
     **params: float,
-) -> torch.Tensor:
+) -> Any:
     """Per-completion weights ``phi(mIoU of its group)``.
 
     Args:
         accuracy_rewards: The accuracy reward (IoU) of every completion of the batch, gathered over all
-            processes, ``group_size`` consecutive completions per prompt. NaN (or None in a list) means
-            "not applicable" and is left out of the group mean; a group with no valid reward gets weight 1.
+            processes, ``group_size`` consecutive completions per prompt: a sequence, a NumPy array or a
+            torch tensor. NaN (or None) means "not applicable" and is left out of the group mean; a group
+            with no valid reward gets weight 1.
         group_size: Completions per prompt (``num_generations``): a positive whole number.
         method: See :func:`phi`.
         normalize: Rescale the weights to mean 1 over the batch so the learning rate keeps its
@@ -279,20 +315,18 @@ def difficulty_weights(
         **params: The method's parameters.
 
     Returns:
-        A float tensor with one weight per completion, on the rewards' device.
+        One weight per completion: a float NumPy array, or, for a tensor, a tensor on its device.
 
     Example:
-        >>> [round(w, 4) for w in difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size=2).tolist()]
+        >>> difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size=2).round(4).tolist()
         [2.7183, 2.7183, 1.0, 1.0]
     """
-    if not isinstance(accuracy_rewards, torch.Tensor):
-        accuracy_rewards = [math.nan if reward is None else reward for reward in accuracy_rewards]
-    rewards = torch.as_tensor(accuracy_rewards, dtype=torch.float32)
+    rewards, as_input_kind = _as_array(accuracy_rewards)
     group_size = _whole_group_size(group_size)
-    means = group_mean(rewards, group_size)
-    weights = torch.where(torch.isnan(means), torch.ones_like(means), phi(torch.nan_to_num(means), method, **params))
+    means = _group_means(rewards.ravel(), group_size)
+    weights = np.where(np.isnan(means), 1.0, phi(np.nan_to_num(means), method, **params))
     if normalize:
-        mean_weight = weights.mean()
+        mean_weight = weights.mean() if weights.size else 0.0
         if mean_weight > 0:
             weights = weights / mean_weight
-    return weights.repeat_interleave(group_size)
+    return as_input_kind(np.repeat(weights, group_size))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from univg_plugin.compat import FEATURES, feature_problems, support_report
+
 UNIVG = [sys.executable, "-m", "univg_plugin.cli"]
 
 
@@ -24,11 +26,20 @@ def test_help_explains_every_command():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not all(check.ok for check in support_report()),
+    reason="a framework is installed in a version the trainer does not support (e.g. VLM-R1's pins)",
+)
 def test_doctor_passes_in_the_supported_environment():
+    """Also where the core is alone: a framework that is not installed is fine, and the features say so."""
     result = _run(["doctor"])
     assert result.returncode == 0, result.stdout + result.stderr
     for package in ("python", "torch", "transformers", "trl", "datasets", "llamafactory"):
         assert package in result.stdout
+    for name in FEATURES:
+        problems = feature_problems(name)
+        line = next(line for line in result.stdout.splitlines() if f"] {name} (" in line)
+        assert line.startswith("[-- ]" if problems else "[ok ]") and all(problem in line for problem in problems)
     assert "all supported" in result.stdout
 
 
@@ -64,3 +75,13 @@ def test_trl_requirement_accepts_both_supported_lines_only():
 
     assert TRL.accepts("0.24.0") and TRL.accepts("1.16.0") and TRL.accepts("1.20.3")
     assert not TRL.accepts("0.23.1") and not TRL.accepts("2.0.0") and not TRL.accepts("garbage")
+
+
+@pytest.mark.slow
+def test_doctor_flags_torch_2_9_naming_the_versions_that_work(tmp_path):
+    _fake_distribution(tmp_path, "torch", "2.9.1")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = _run(["doctor"], env=env)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if " torch " in line)
+    assert line.startswith("[BAD]") and "2.9.1" in line and ">=2.4,<2.9 or >=2.10" in line and "Conv3d" in line

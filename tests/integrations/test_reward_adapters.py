@@ -1,146 +1,29 @@
-"""Our rewards inside other trainers: VLM-R1 / UniVG-R1 (TRL-like call), EasyR1 and verl custom functions."""
+"""Our rewards inside EasyR1 and verl (custom reward functions); VLM-R1's are in tests/integrations/vlm_r1/."""
 
 from __future__ import annotations
 
 import functools
 import importlib
 import importlib.util
-import json
 import random
 import sys
 
 import numpy as np
 import pytest
-import torch
 
 from univg_plugin.integrations import easyr1, verl
-from univg_plugin.rewards import _truth, get
-
-
-def conversation(text: str) -> list[dict[str, str]]:
-    return [{"role": "assistant", "content": text}]
-
-
-def continuous_iou(a, b) -> float:
-    """IoU of two well-ordered boxes, by hand."""
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    overlap = width * height
-    return overlap / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap)
-
-
-# --------------------------------------------------------------------------- VLM-R1 (om-ai-lab/VLM-R1)
-
-MIN_PIXELS, MAX_PIXELS = 3136, 200_000  # small, so that the processor really resizes
-SIZES = [(640, 480), (333, 517), (1024, 768)]
-
-
-@pytest.fixture
-def vlm_r1_batch(tmp_path, make_images):
-    """Reward-function arguments exactly as VLM-R1's trainer assembles them for a Qwen2.5-VL policy.
-
-    Rows as ``grpo_jsonl.py`` makes them (``image_path`` list, ``problem``, ``solution`` as
-    ``"<answer> [x1, y1, x2, y2] </answer>"`` in original pixels, ``accu_reward_method``), each repeated
-    for its generations, plus ``image_grid_thw`` rows from the real Qwen2-VL image processor; the
-    completions ground in pixels of the resized model input, as Qwen2.5-VL does.
-    """
-    from PIL import Image
-    from transformers import Qwen2VLImageProcessor
-
-    rng = random.Random(0)
-    processor = Qwen2VLImageProcessor(min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
-    paths = [make_images(tmp_path / str(i), 1, size=size, seed=i)[0] for i, size in enumerate(SIZES)]
-    grids = processor(images=[Image.open(path) for path in paths], return_tensors="pt")["image_grid_thw"]
-    inputs, completions, expected = [], [], []
-    for path, (width, height), grid in zip(paths, SIZES, grids):
-        truth = [round(width * 0.2), round(height * 0.3), round(width * 0.7), round(height * 0.9)]
-        input_w, input_h = int(grid[2]) * 14, int(grid[1]) * 14
-        for generation in range(4):
-            jitter = [rng.uniform(-0.05, 0.05) * side for side in (width, height, width, height)]
-            guess = [value + delta for value, delta in zip(truth, jitter)]
-            predicted = [
-                round(guess[0] * input_w / width),
-                round(guess[1] * input_h / height),
-                round(guess[2] * input_w / width),
-                round(guess[3] * input_h / height),
-            ]
-            answer = json.dumps([{"bbox_2d": predicted, "label": "object"}]) if generation % 2 else str(predicted)
-            completions.append(conversation(f"<think>looking</think><answer>{answer}</answer>"))
-            in_image = [
-                predicted[0] / input_w * width,
-                predicted[1] / input_h * height,
-                predicted[2] / input_w * width,
-                predicted[3] / input_h * height,
-            ]
-            expected.append(continuous_iou(in_image, truth))
-            inputs.append(
-                {
-                    "image_path": [str(path)],
-                    "problem": "Where is the object?",
-                    "solution": f"<answer> {truth} </answer>",
-                    "accu_reward_method": "default",
-                    "prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "?"}]}],
-                    "image_grid_thw": grid,
-                }
-            )
-    completions.append(conversation("<think>no idea</think><answer>somewhere</answer>"))
-    inputs.append(dict(inputs[0]))
-    expected.append(0.0)
-    reward_kwargs = {key: [] for key in inputs[0] if key not in ["prompt", "completion"]}
-    for key in reward_kwargs:
-        for example in inputs:
-            reward_kwargs[key].extend([example[key]])
-    prompts = [example["prompt"] for example in inputs]
-    return {"prompts": prompts, "completions": completions, **reward_kwargs}, expected, len(paths)
-
-
-def test_vlm_r1_convention_one_line_registration(vlm_r1_batch):
-    arguments, expected, distinct_paths = vlm_r1_batch
-    assert isinstance(arguments["image_grid_thw"][0], torch.Tensor) and arguments["image_grid_thw"][0].shape == (3,)
-    reward_funcs_registry = {  # VLM-R1's grpo_jsonl.py registry, our rewards registered one line each
-        "accuracy": get("iou", space="abs_input", solution_space="abs_image"),
-        "format": get("format", format_pattern=r"<think>.*?</think>\s*<answer>.*?</answer>"),
-    }
-    _truth._image_size_from_file.cache_clear()
-    scores = reward_funcs_registry["accuracy"](**arguments)
-    assert scores == pytest.approx(expected, abs=1e-9)
-    assert min(scores[:-1]) > 0.3 and scores[-1] == 0.0
-    assert _truth._image_size_from_file.cache_info().misses == distinct_paths
-    assert reward_funcs_registry["format"](**arguments) == [1.0] * len(expected)
-
-
-def test_vlm_r1_input_size_comes_from_image_grid_thw_not_a_guess(vlm_r1_batch):
-    arguments, expected, _ = vlm_r1_batch
-    without_grid = {key: value for key, value in arguments.items() if key != "image_grid_thw"}
-    matching_limits = get(
-        "iou", space="abs_input", solution_space="abs_image", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS
-    )
-    assert matching_limits(**without_grid) == pytest.approx(expected, abs=1e-9)  # smart_resize == the processor
-    default_limits = get("iou", space="abs_input", solution_space="abs_image")
-    assert default_limits(**without_grid) != pytest.approx(expected, abs=1e-3)  # a wrong max_pixels is visible
-
-
-def test_univg_r1_convention(make_images, tmp_path):
-    """UniVG-R1 on VLM-R1's trainer: norm1000 answers and ``answer`` lists as solution, multi-image rows."""
-    paths = [str(path) for path in make_images(tmp_path, 3)]
-    solution = [[316, 58, 764, 999]] * 3
-    completions = [
-        conversation("<think>the cup is in image 3</think><answer>(316,58),(764,999)</answer>"),
-        conversation("<think>x</think><answer>(300,100),(700,900)</answer>"),
-        conversation("<think>x</think><answer>(300,100)</answer>"),
-    ]
-    out = get("iou")(prompts=[None] * 3, completions=completions, solution=solution, image_path=[paths] * 3)
-    assert out == pytest.approx([1.0, continuous_iou([300, 100, 700, 900], solution[0]), 0.0])
-
+from univg_plugin.rewards import get
 
 # --------------------------------------------------------------------------- EasyR1 (hiyouga/EasyR1)
 
 
-def load_like_easyr1(path: str, name: str, monkeypatch, **reward_function_kwargs):
-    """What EasyR1's AutoRewardManager does with ``reward_function: PATH:NAME`` and its kwargs."""
-    spec = importlib.util.spec_from_file_location("custom_reward_fn", path)
+def load_like_easyr1(path: str, name: str, monkeypatch, module_name="custom_reward_fn", **reward_function_kwargs):
+    """What EasyR1's reward manager does with ``reward_function: PATH:NAME`` and its kwargs
+    (hiyouga/EasyR1 ``verl/workers/reward/function.py``: lines 117-133 at b44b311; lines 52-65 at v0.3.0, where
+    the module is ``custom_score_fn`` and the keys ``score_function``/``score_function_kwargs``)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "custom_reward_fn", module)
+    monkeypatch.setitem(sys.modules, module_name, module)
     spec.loader.exec_module(module)
     return functools.partial(getattr(module, name), **reward_function_kwargs), getattr(module, "REWARD_TYPE", "batch")
 
@@ -167,6 +50,46 @@ def test_easyr1_batch_function_loaded_from_its_file(monkeypatch):
     assert all(type(value) is float for score in scores for value in score.values())
 
 
+def test_easyr1_before_0_3_1_one_response_and_batch_of_lists(monkeypatch):
+    """EasyR1 v0.3.0 calls `self.score_fn(response_str, ground_truth)` (function.py line 82 at v0.3.0); between
+    the batch reward (669ca30) and v0.3.1, sequential managers call `self.reward_fn(response_str, ground_truth)`
+    (line 89) and batch managers `self.reward_fn(response_strs, ground_truths)` with two lists (line 111); each
+    reads `score["overall"]` (lines 83, 90, 115)."""
+    truths = ["[100, 200, 300, 400]"] * 3
+    score_fn, _ = load_like_easyr1(easyr1.__file__, "compute_score", monkeypatch, module_name="custom_score_fn")
+    one_by_one = [score_fn(text, truth) for text, truth in zip(EASYR1_RESPONSES, truths)]
+    assert [score["overall"] for score in one_by_one] == pytest.approx([2.0, 1 / 3, 0.0])
+    reward_fn, _ = load_like_easyr1(easyr1.__file__, "compute_score", monkeypatch)
+    assert reward_fn(list(EASYR1_RESPONSES), truths) == one_by_one
+    reward_inputs = [{"response": t, "response_length": 9, "ground_truth": g} for t, g in zip(EASYR1_RESPONSES, truths)]
+    assert reward_fn(reward_inputs) == one_by_one  # the batch convention since v0.3.1
+    assert [reward_fn(item) for item in reward_inputs] == one_by_one  # `reward_type: sequential` since v0.3.1
+
+
+def test_easyr1_calls_of_no_known_shape_are_refused(monkeypatch):
+    reward_fn, _ = load_like_easyr1(easyr1.__file__, "compute_score", monkeypatch)
+    with pytest.raises(TypeError, match=r"compute_score takes EasyR1's reward inputs.*got \(int\)"):
+        reward_fn(3)
+    with pytest.raises(TypeError, match=r"got \(list, str\)"):
+        reward_fn(["a", "b"], "[0, 0, 1, 1]")
+    with pytest.raises(ValueError, match="2 responses for 1 ground truths"):
+        reward_fn(["a", "b"], ["[0, 0, 1, 1]"])
+
+
+def test_a_reward_that_does_not_apply_scores_none_value_in_verl_and_easyr1(monkeypatch):
+    """A row without a target box or target image: None from the reward, `none_value` (default 0.0) in the
+    adapters, in the reward's entry and in the sum the framework trains on."""
+    no_target = {"solution": None, "target_image": None}
+    reward_fn, _ = load_like_easyr1(easyr1.__file__, "compute_score", monkeypatch, rewards=["iou", "image_index"])
+    text = "<think>x</think><answer>image 1: (0,0),(9,9)</answer>"
+    assert reward_fn(text, no_target) == {"overall": 0.0, "iou": 0.0, "image_index": 0.0}
+    assert reward_fn(text, no_target, none_value=0.5) == {"overall": 1.0, "iou": 0.5, "image_index": 0.5}
+    score = verl.compute_score("d", text, no_target, None, rewards=["iou", "format"], none_value=-1.0)
+    assert score == {"score": -1.0, "iou": -1.0, "format": 0.0}
+    with pytest.raises(ValueError, match="none_value must be a number"):
+        verl.compute_score("d", text, no_target, None, none_value=None)
+
+
 def test_easyr1_kwargs_choose_rewards_weights_and_spaces(monkeypatch):
     reward_fn, _ = load_like_easyr1(
         easyr1.__file__,
@@ -188,7 +111,8 @@ def test_easyr1_kwargs_choose_rewards_weights_and_spaces(monkeypatch):
 
 
 def load_like_verl(module_path: str, name: str, reward_kwargs: dict):
-    """verl's get_custom_reward_fn: ``pkg://`` or file module path, call-time kwargs merged with reward_kwargs."""
+    """verl's get_custom_reward_fn (volcengine/verl ``verl/trainer/ppo/reward.py``, lines 60-97 at b178a3c):
+    ``pkg://`` or file module path, call-time kwargs merged with ``reward_kwargs`` (``_call_with_kwargs``)."""
     if module_path.startswith("pkg://"):
         module = importlib.import_module(module_path[len("pkg://") :].replace("/", "."))
     else:
@@ -211,6 +135,31 @@ def test_verl_naive_manager_convention(module_path):
     )
     assert score == {"score": pytest.approx(2.0), "iou": pytest.approx(1.0), "format": 1.0}
     assert extra_info == {"index": 3, "width": 640, "height": 480, "num_turns": None, "rollout_reward_scores": {}}
+
+
+def test_verl_reward_loop_keywords_are_accepted_and_ignored():
+    """verl's reward loop calls `compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...,
+    reward_router_address=..., reward_model_tokenizer=...)` when a reward router runs
+    (verl/experimental/reward_loop/reward_manager/naive.py, lines 57-75 at b178a3c)."""
+    compute_score = load_like_verl("pkg://univg_plugin.integrations.verl", "compute_score", {"rewards": ["iou"]})
+    extra_reward_kwargs = {"reward_router_address": "127.0.0.1:8000", "reward_model_tokenizer": object()}
+    score = compute_score(
+        data_source="mig_bench",
+        solution_str=EASYR1_RESPONSES[0],
+        ground_truth="[100, 200, 300, 400]",
+        extra_info={"num_turns": None, "rollout_reward_scores": {}},
+        **extra_reward_kwargs,
+    )
+    assert score == {"score": 1.0, "iou": 1.0}
+
+
+def test_verl_keywords_no_reward_takes_are_ignored_with_a_warning():
+    with pytest.warns(UserWarning, match="ignoring keyword 'spcae', which no reward in \\['iou'\\] takes"):
+        score = verl.compute_score("d", EASYR1_RESPONSES[0], "[100, 200, 300, 400]", rewards=["iou"], spcae="norm1")
+    assert score == {"score": 1.0, "iou": 1.0}
+    with pytest.warns(UserWarning, match="ignoring keyword 'some_new_key'"):
+        batch = verl.compute_score_batch(["d"], EASYR1_RESPONSES[:1], ["[100, 200, 300, 400]"], None, some_new_key=1)
+    assert batch == [{"score": 2.0, "iou": 1.0, "format": 1.0}]
 
 
 def test_verl_batch_manager_convention():

@@ -106,3 +106,30 @@ def test_multi_box_memory_is_bounded_on_a_megabyte_of_boxes():
         tracemalloc.stop()
     assert 0.0 <= score <= 1.0
     assert peak < 200e6, f"{peak / 1e6:.0f} MB"  # 528 MB before the cap on matched boxes
+
+
+def test_answers_that_cannot_be_in_the_rewards_space_warn_once(recwarn):
+    from univg_plugin.rewards import _truth
+
+    _truth._warned.discard("space:norm1000")
+    pixels = "<answer>[100, 200, 1500, 900]</answer>"  # a Qwen2.5-VL answer in input pixels
+    with pytest.warns(
+        UserWarning, match=r"1 of 2 answer boxes have coordinates above 1000, which norm1000 cannot hold"
+    ):
+        assert get("iou")([pixels, "<answer>(1,2),(3,4)</answer>"], solution=TRUTH * 2) == [0.0, 1.0]
+    get("iou")([pixels], solution=TRUTH)
+    assert not [w for w in recwarn if "cannot hold" in str(w.message)]  # once per process
+    get("iou", space="abs_input", solution_space="abs_input")([pixels], solution=TRUTH)  # pixels are fine there
+
+
+def test_abs_input_without_the_processors_pixel_limits_warns_once(recwarn):
+    from univg_plugin.rewards import _truth
+
+    _truth._warned.discard("pixel-limits")
+    columns = {"solution": [[0, 0, 1920, 1080]], "image_sizes": [[[1920, 1080]]]}
+    answer = ["<answer>[0, 0, 1316, 728]</answer>"]  # the whole image in Qwen2-VL's default input size
+    with pytest.warns(UserWarning, match=r"without the processor's pixel limits: Qwen2-VL's defaults are assumed"):
+        assert get("iou", space="abs_input", solution_space="abs_image")(answer, **columns) == [1.0]
+    explicit = get("iou", space="abs_input", solution_space="abs_image", min_pixels=3136, max_pixels=12845056)
+    assert explicit(["<answer>[0, 0, 1932, 1092]</answer>"], **columns) == [1.0]  # Qwen2.5-VL's own limits
+    assert not [w for w in recwarn if "pixel limits" in str(w.message)]

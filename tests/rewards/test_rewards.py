@@ -281,7 +281,9 @@ def test_dataset_problems_raise_value_errors_that_name_them():
     with pytest.raises(ValueError, match="column 'target_image' has 2 values for 1 completions"):
         get("image_index")([ANSWER], target_image=[1, 2])
     for bad in ([1, 2, 3], [[1, 2, 3, 4], [5, 6]], {"box": 1}, object()):
-        with pytest.raises(ValueError, match=r"column 'solution', row 0: expected text or boxes of 4 numbers \[x1, y1, x2, y2\]"):
+        with pytest.raises(
+            ValueError, match=r"column 'solution', row 0: expected text or boxes of 4 numbers \[x1, y1, x2, y2\]"
+        ):
             get("iou")([ANSWER], solution=[bad])
     with pytest.raises(ValueError, match=r"needs each image's size.*image_sizes.*width.*image_path"):
         get("iou", solution_space="abs_image")([ANSWER], solution=[TRUTH])

@@ -1,47 +1,53 @@
-"""phi and difficulty_weights: values, monotonicity, NaN handling, normalization, other packages' methods."""
+"""phi and difficulty_weights on NumPy: values, monotonicity, NaN handling, normalization, other packages' methods."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
-import torch
 
 from univg_plugin import weighting
 from univg_plugin.plugins import Registry
 from univg_plugin.weighting import WEIGHTING_METHODS, WeightingMethod, difficulty_weights, group_mean, phi
 
-GRID = torch.linspace(0, 1, 21)
+GRID = np.linspace(0, 1, 21)
+
+
+def test_numpy_in_numpy_out():
+    assert isinstance(phi([0.5]), np.ndarray) and isinstance(group_mean(np.zeros(4), 2), np.ndarray)
+    weights = difficulty_weights(np.array([0.0, 0.0, 1.0, 1.0]), group_size=2)
+    assert isinstance(weights, np.ndarray) and weights.dtype == np.float64
 
 
 def test_paper_values():
-    assert phi(torch.tensor([0.0, 0.5, 1.0]), "exp").tolist() == pytest.approx([math.e, math.exp(0.5), 1.0])
-    assert phi(torch.tensor([0.0, 1.0]), "power").tolist() == pytest.approx([1.05, 0.05])
-    assert phi(torch.tensor([0.2]), "power", power=2.0).tolist() == pytest.approx([0.85**2])
-    assert phi(torch.tensor([0.0, 0.48]), "log").tolist() == pytest.approx([-math.log(0.02), -math.log(0.5)])
-    assert phi(torch.tensor([0.0, 1.0]), "linear").tolist() == pytest.approx([2.0, 1.0])
-    assert phi(torch.tensor([0.3]), "none").tolist() == [1.0]
+    assert phi(np.array([0.0, 0.5, 1.0]), "exp").tolist() == pytest.approx([math.e, math.exp(0.5), 1.0])
+    assert phi(np.array([0.0, 1.0]), "power").tolist() == pytest.approx([1.05, 0.05])
+    assert phi(np.array([0.2]), "power", power=2.0).tolist() == pytest.approx([0.85**2])
+    assert phi(np.array([0.0, 0.48]), "log").tolist() == pytest.approx([-math.log(0.02), -math.log(0.5)])
+    assert phi(np.array([0.0, 1.0]), "linear").tolist() == pytest.approx([2.0, 1.0])
+    assert phi(np.array([0.3]), "none").tolist() == [1.0]
 
 
 @pytest.mark.parametrize("method", [m for m in WEIGHTING_METHODS.builtins if m != "none"])
 def test_weights_fall_as_the_group_gets_easier(method):
     values = phi(GRID, method)
-    assert torch.all(values[1:] <= values[:-1])
+    assert np.all(values[1:] <= values[:-1])
     assert values[0] > values[-1]
-    assert torch.all(values >= 0)
+    assert np.all(values >= 0)
 
 
 def test_log_never_goes_negative_for_perfect_groups():
-    assert phi(torch.tensor([0.99, 1.0]), "log").tolist() == [0.0, 0.0]
+    assert phi(np.array([0.99, 1.0]), "log").tolist() == [0.0, 0.0]
 
 
 def test_accuracy_outside_unit_interval_is_clamped():
-    assert phi(torch.tensor([-1.0, 2.0]), "exp").tolist() == pytest.approx([math.e, 1.0])
+    assert phi(np.array([-1.0, 2.0]), "exp").tolist() == pytest.approx([math.e, 1.0])
 
 
 def test_nan_rewards_leave_the_mean_and_empty_groups_weigh_one():
     nan = float("nan")
-    rewards = torch.tensor([1.0, nan, nan, nan, 0.0, 0.5])
+    rewards = np.array([1.0, nan, nan, nan, 0.0, 0.5])
     assert group_mean(rewards, 2).tolist()[0] == 1.0
     weights = difficulty_weights(rewards, group_size=2)
     assert weights.tolist() == pytest.approx([1.0, 1.0, 1.0, 1.0, math.exp(0.75), math.exp(0.75)])
@@ -64,12 +70,12 @@ def test_bad_arguments_are_refused_with_the_options():
     with pytest.raises(ValueError, match="exp, linear, log, none, power"):
         difficulty_weights([0.0, 1.0], 2, method="cubic")
     with pytest.raises(ValueError, match="its parameters: power, offset"):
-        phi(torch.zeros(1), "power", slope=2.0)
+        phi(np.zeros(1), "power", slope=2.0)
     with pytest.raises(ValueError, match="cannot be split into groups of 4"):
         difficulty_weights([0.0, 1.0, 0.5], 4)
 
 
-def _halving(m: torch.Tensor, *, base: float) -> torch.Tensor:
+def _halving(m: np.ndarray, *, base: float) -> np.ndarray:
     """``base`` for a hard group, ``base / 2`` for an easy one."""
     return base - base / 2 * m
 
@@ -81,12 +87,12 @@ def test_a_method_registered_at_run_time_reaches_difficulty_weights(monkeypatch)
     assert difficulty_weights([0.0, 0.0, 1.0, 1.0], 2, method="halving").tolist() == [2.0, 2.0, 1.0, 1.0]
     assert difficulty_weights([1.0, 1.0], 2, method="halving", base=4.0).tolist() == [2.0, 2.0]
     with pytest.raises(ValueError, match=r"method 'halving' takes no parameter eps \(its parameters: base\)"):
-        phi(torch.zeros(1), "halving", eps=0.1)
+        phi(np.zeros(1), "halving", eps=0.1)
 
 
 def test_a_method_from_another_packages_entry_point_reaches_difficulty_weights(tmp_path, monkeypatch):
     (tmp_path / "halving_weights.py").write_text(
-        "import torch\nfrom univg_plugin.weighting import WeightingMethod\n\n"
+        "from univg_plugin.weighting import WeightingMethod\n\n"
         "def halving(m, *, base):\n    return base - base / 2 * m\n\n"
         "HALVING = WeightingMethod(halving, {'base': 2.0})\n"
     )
@@ -146,7 +152,7 @@ def test_builtin_parameters_outside_their_range_are_refused(method, params, mess
 )
 def test_parameters_inside_the_ranges_give_finite_non_negative_weights(method, params):
     weights = phi(GRID, method, **params)
-    assert torch.isfinite(weights).all() and (weights >= 0).all() and (weights > 0).any()
+    assert np.isfinite(weights).all() and (weights >= 0).all() and (weights > 0).any()
 
 
 def test_a_third_party_method_with_non_finite_or_non_positive_weights_is_refused_naming_it(monkeypatch):
@@ -168,7 +174,7 @@ def test_none_in_the_accuracy_rewards_means_not_applicable():
 @pytest.mark.parametrize("group_size", [2, 2.0])
 def test_an_integral_group_size_is_accepted(group_size):
     assert difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size).tolist() == pytest.approx([math.e, math.e, 1.0, 1.0])
-    assert group_mean(torch.tensor([0.0, 1.0]), group_size).tolist() == [0.5]
+    assert group_mean(np.array([0.0, 1.0]), group_size).tolist() == [0.5]
 
 
 @pytest.mark.parametrize("group_size", [2.5, True, "2", None, 0, -2])
@@ -176,4 +182,4 @@ def test_a_group_size_that_is_not_a_positive_whole_number_is_refused_naming_it(g
     with pytest.raises(ValueError, match=rf"group_size must be a positive whole number, got {group_size!r}"):
         difficulty_weights([0.0, 0.0, 1.0, 1.0], group_size)
     with pytest.raises(ValueError, match="group_size must be a positive whole number"):
-        group_mean(torch.zeros(4), group_size)
+        group_mean(np.zeros(4), group_size)

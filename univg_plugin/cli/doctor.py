@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import click
 
-from ..compat import support_report
-from ..integrations.llamafactory.status import integration_status
+from ..compat import FEATURES, feature_problems, support_report
 
 
 @click.command()
 def doctor() -> None:
     """Check the installed versions of python, torch, transformers, trl, datasets and llamafactory.
 
-    Prints one line per package with its version and whether it is supported, then whether the
-    LLaMA-Factory integration (the `stage: grpo` hook) is active. Exits 1 when something is
-    unsupported, naming the versions that work.
+    Prints one line per package with its version and whether it is supported, whether the
+    LLaMA-Factory integration (the `stage: grpo` hook) is active, then what works here beyond the core
+    (rewards, boxes, weighting, data, eval scoring need none of these packages). Exits 1 when an
+    installed package is unsupported, naming the versions that work.
     """
+    from ..integrations.llamafactory.status import integration_status
+
     checks = support_report()
     width = max(len(check.package) for check in checks)
     for check in checks:
@@ -24,6 +26,10 @@ def doctor() -> None:
         click.echo(f"[{mark}] {check.package:<{width}}  {version:<14} {check.message}")
     hook_ok, hook_message = integration_status()
     click.echo(f"[{'ok ' if hook_ok else 'BAD'}] llamafactory integration: {hook_message}")
+    for name, feature in FEATURES.items():
+        problems = feature_problems(name)
+        verdict = f"{'; '.join(problems)} (pip install 'univg-plugin[{feature.extra}]')" if problems else "works"
+        click.echo(f"[{'-- ' if problems else 'ok '}] {name} ({feature.description}): {verdict}")
     failures = [check for check in checks if not check.ok] + ([] if hook_ok else ["integration"])
     if failures:
         click.echo(f"{len(failures)} problem(s): see the lines marked BAD above.", err=True)

@@ -11,7 +11,8 @@ from .options import DIRECTORY, EXISTING_FILE, option_group, parse_key_values, r
 
 if TYPE_CHECKING:
     from ..data import GroundingSample
-    from ..eval import GenerationResult, PredictionSet
+    from ..eval.generate import GenerationResult
+    from ..eval.predictions import PredictionSet
 
 # The values of CoordinateSpace, AnswerPolicy and eval.generate.Backend, written out: `univg --help` imports no numpy
 # (tests/eval/test_eval_cli.py checks that they agree).
@@ -107,7 +108,7 @@ def _fail(error: Exception) -> NoReturn:
 
 
 def _load(benchmarks: tuple[Path, ...], fmt: str, read_options: tuple[str, ...]) -> tuple[list[GroundingSample], str]:
-    from ..eval import load_benchmark
+    from ..eval.benchmark import load_benchmark
 
     return load_benchmark(benchmarks, fmt, **parse_key_values(read_options, "--read-option"))
 
@@ -164,7 +165,7 @@ def _generate(
     generation: dict[str, Any],
 ) -> GenerationResult:
     """Generate ``out/predictions.jsonl`` (resuming it) and say what was done; returns the ``GenerationResult``."""
-    from ..eval import generate_predictions
+    from ..eval.generate import generate_predictions
 
     result = generate_predictions(
         model_path,
@@ -261,7 +262,7 @@ def run_command(
     Example: univg eval run --model ckpt --benchmark synth/data.jsonl --group-by difficulty
     """
     from ..data import DataError
-    from ..eval import read_predictions
+    from ..eval.predictions import read_predictions
 
     try:
         samples, fmt = _load(benchmarks, fmt, read_options)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .plan import ONE_TOKEN_PIXELS, DemoPlan
 
 #: The ``univg_plugin`` package directory (the recipes ship inside it in a wheel, beside it in a checkout).
@@ -28,6 +26,8 @@ def recipe_path(name: str) -> Path:
 
 
 def _recipe(name: str) -> dict[str, Any]:
+    import yaml  # the demo extra's; importing the package (e.g. `univg data synth --tasks locate`) needs no yaml
+
     return yaml.safe_load(recipe_path(name).read_text())
 
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..boxes import input_size_from_grid
 from ..choices import Choice
+from ..compat import require_supported_torch
 from ..data import GroundingSample, prompt_messages
 from ..data.io import progress_disabled
 from ..data.media import resolve
@@ -214,6 +215,8 @@ def _check_settings(backend: Backend | str, batch_size: int, max_new_tokens: int
         raise ValueError("batch_size and max_new_tokens must be >= 1")
     if backend is Backend.VLLM and importlib.util.find_spec("vllm") is None:
         raise ImportError("backend 'vllm' needs vLLM, which is not installed: pip install vllm (or use 'transformers')")
+    if backend is Backend.TRANSFORMERS:
+        require_supported_torch()  # torch 2.9.x: Qwen-VL vision towers hit its slow Conv3d fallback
     return backend
 
 
@@ -324,6 +327,7 @@ def generate_predictions(
         DataError: the output file or its record cannot be read (naming file, line and field).
         FileNotFoundError: image files are missing (all of them are listed before anything is loaded).
         ImportError: ``backend="vllm"`` without vLLM installed.
+        UnsupportedVersionError: ``backend="transformers"`` with torch 2.9.x (naming the versions that work).
     """
     backend = _check_settings(backend, batch_size, max_new_tokens)
     samples, out_path = list(samples), Path(out_path)

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from univg_plugin.rewards import load
 
-__all__ = ["DEFAULT_REWARDS", "score_batch"]
+__all__ = ["DEFAULT_REWARDS", "SCORING_KEYWORDS", "score_batch"]
 
 #: The paper's rewards (summed with weight 1.0 each).
 DEFAULT_REWARDS = ("iou", "format")
+#: The keywords :func:`score_batch` takes itself; any other is an option of the rewards.
+SCORING_KEYWORDS = frozenset({"rewards", "weights", "reward_options", "none_value"})
 _RESERVED = frozenset({"completions", "solution"})
 
 
@@ -72,6 +75,7 @@ def score_batch(
     rewards: Sequence[str] = DEFAULT_REWARDS,
     weights: Sequence[float] | None = None,
     reward_options: dict[str, dict[str, Any]] | None = None,
+    none_value: float = 0.0,
     **options: Any,
 ) -> list[dict[str, float]]:
     """Score a batch of responses with several rewards.
@@ -83,20 +87,30 @@ def score_batch(
         rewards: Registry names to compute.
         weights: One weight per reward for ``score`` (default 1.0 each).
         reward_options: Per-name options, e.g. ``{"iou_threshold": {"threshold": 0.7}}``.
+        none_value: The value of a reward that does not apply to a response (None from the reward: a row
+            without a target box or target image), in its entry and in the sum. verl and EasyR1 need a number
+            for every response; 0.0 scores such a row like a wrong answer.
         **options: Options for every reward that takes them (``space``, ``solution_space``, ``policy``, ...).
 
     Returns:
-        One dict per response: ``score`` (the weighted sum) and each reward's value; a reward that does
-        not apply to a response counts as 0.0.
+        One dict per response: ``score`` (the weighted sum) and each reward's value.
+
+    Raises:
+        ValueError: ``none_value`` is not a number, or the configuration is wrong (see
+            :func:`univg_plugin.rewards.load`).
 
     Example:
         >>> score_batch(["<think>.</think><answer>(0,0),(100,100)</answer>"], [[0, 0, 100, 50]])
         [{'score': 1.5, 'iou': 0.5, 'format': 1.0}]
     """
+    if isinstance(none_value, bool) or not isinstance(none_value, numbers.Real):
+        raise ValueError(f"none_value must be a number (every response needs a score), got {none_value!r:.80}")
+    fill = float(none_value)
     functions, factors = _loaded(_config_key(rewards, weights, reward_options, options))
     solutions, columns = _columns(ground_truths, extra_infos)
     texts = list(responses)
-    values = {f.__name__: [v or 0.0 for v in f(texts, solution=solutions, **columns)] for f in functions}
+    values = {f.__name__: f(texts, solution=solutions, **columns) for f in functions}
+    values = {name: [fill if v is None else v for v in column] for name, column in values.items()}
     return [
         {
             "score": sum(w * column[i] for w, column in zip(factors, values.values())),

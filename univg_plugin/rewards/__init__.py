@@ -16,7 +16,8 @@ Any completion string scores in [0, 1] (``giou``: [-1, 1]) and never raises; a r
 scores None ("does not apply", which TRL skips), except in ``multi_box``. Dataset problems (a missing
 solution column, an image size a conversion needs) raise a ``ValueError`` that names them.
 
-:func:`get` configures a reward by name (its ``__name__`` is the name, which TRL logs as
+:mod:`.presets` holds the rewards set up for each Qwen-VL family (``qwen2_5_vl_iou``, importable by path for
+TRL's command line). :func:`get` configures a reward by name (its ``__name__`` is the name, which TRL logs as
 ``rewards/<name>/mean``); :func:`load` configures several; other packages register theirs under the
 entry-point group ``univg_plugin.rewards``:
 

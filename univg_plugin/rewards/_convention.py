@@ -44,10 +44,19 @@ def completion_texts(completions: Sequence[Any]) -> list[str]:
     return [_message_text(completion) for completion in completions]
 
 
-def as_rewards(scores: np.ndarray) -> list[float | None]:
-    """Scores as TRL wants them: Python floats, None where a score is NaN ("does not apply")."""
+def as_rewards(scores: np.ndarray, none_value: float | None = None) -> list[float | None]:
+    """Scores as a trainer wants them: Python floats, ``none_value`` where a score is NaN ("does not apply").
+
+    ``none_value`` None is TRL's convention (it leaves the row out); a trainer that does ``torch.tensor(rewards)``
+    (VLM-R1) needs a number, e.g. 0.0.
+
+    Example:
+        >>> as_rewards(np.array([0.5, np.nan])), as_rewards(np.array([0.5, np.nan]), none_value=0.0)
+        ([0.5, None], [0.5, 0.0])
+    """
     if np.isnan(scores).any():
-        return [None if value != value else value for value in scores.tolist()]
+        none_value = None if none_value is None else float(none_value)
+        return [none_value if value != value else value for value in scores.tolist()]
     return scores.tolist()
 
 

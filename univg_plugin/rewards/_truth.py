@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -28,7 +29,15 @@ from ..boxes import (
 )
 from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 
-__all__ = ["BoxOptions", "GroundTruth", "column", "first_answer_and_target", "target_image_index", "target_images"]
+__all__ = [
+    "BoxOptions",
+    "GroundTruth",
+    "column",
+    "first_answer_and_target",
+    "target_image_index",
+    "target_images",
+    "warn_once",
+]
 
 
 def column(kwargs: dict, name: str, count: int) -> list | None:
@@ -182,15 +191,16 @@ class BoxOptions:
         solution_space: The truth's space: one for every row, one per row (None entries: ``space``), or None
             (``space``).
         policy: Where the answer box is read (:class:`~univg_plugin.boxes.AnswerPolicy`).
-        min_pixels: The processor's ``min_pixels``, for ``abs_input`` without ``image_grid_thw``.
+        min_pixels: The processor's ``min_pixels``, for ``abs_input`` without ``image_grid_thw`` (None: Qwen2-VL's
+            default, with a warning once when a conversion needs it).
         max_pixels: The processor's ``max_pixels``, likewise.
     """
 
     space: str = "norm1000"
     solution_space: str | Sequence[str | None] | None = None
     policy: str = "strict"
-    min_pixels: int = DEFAULT_MIN_PIXELS
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    min_pixels: int | None = None
+    max_pixels: int | None = None
 
 
 class GroundTruth:
@@ -240,15 +250,30 @@ class GroundTruth:
         if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
             image_size = _image_sizes(columns, self.count, targets, rows.tolist())
         position = np.searchsorted(rows, self.row[selected])  # each box's row among `rows`
+        min_pixels, max_pixels = self._pixel_limits(CoordinateSpace.ABS_INPUT in involved and input_size is None)
         self.boxes[selected] = convert_boxes(
             self.boxes[selected],
             source,
             target,
             image_size=None if image_size is None else image_size[position],
             input_size=None if input_size is None else input_size[position],
-            min_pixels=self._pixels[0],
-            max_pixels=self._pixels[1],
+            min_pixels=min_pixels,
+            max_pixels=max_pixels,
         )
+
+    def _pixel_limits(self, resizing: bool) -> tuple[int, int]:
+        """The processor's pixel limits; Qwen's defaults, with a warning once, when a resize needs them unknown."""
+        low, high = self._pixels
+        if resizing and (low is None or high is None):
+            warn_once(
+                "pixel-limits",
+                "the model-input size of abs_input boxes is computed without the processor's pixel limits: "
+                f"Qwen2-VL's defaults are assumed (min_pixels={DEFAULT_MIN_PIXELS}, max_pixels={DEFAULT_MAX_PIXELS}); "
+                "a processor with other limits (Qwen2.5-VL's checkpoints use max_pixels=12845056) makes correct "
+                "answers score near 0. Pass the reward's min_pixels / max_pixels (DifficultyAwareGRPOTrainer and "
+                "the LLaMA-Factory stage do) or an image_grid_thw column",
+            )
+        return (DEFAULT_MIN_PIXELS if low is None else low), (DEFAULT_MAX_PIXELS if high is None else high)
 
     def first(self) -> np.ndarray:
         """The first target box of each row ``(count, 4)``; NaN for a row without one."""
@@ -273,4 +298,32 @@ def first_answer_and_target(
     Rows without an answer box or without a target box are NaN.
     """
     truth = GroundTruth(solution, columns, len(texts), options)
-    return first_answer_boxes(texts, options.policy), truth.first()
+    answers = first_answer_boxes(texts, options.policy)
+    _check_answer_space(answers, CoordinateSpace(options.space))
+    return answers, truth.first()
+
+
+#: The largest coordinate a box can have in each normalized space.
+_SPACE_LIMITS = {CoordinateSpace.NORM1000: 1000.0, CoordinateSpace.NORM1: 1.0}
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str) -> None:
+    """A ``UserWarning`` the first time ``key`` is seen in this process (rewards run every step)."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+
+def _check_answer_space(answers: np.ndarray, space: CoordinateSpace) -> None:
+    """Warn once when the answers' coordinates cannot be in ``space`` (a model answering in another space)."""
+    limit = _SPACE_LIMITS.get(space)
+    if limit is None or not np.any(answers > limit):
+        return
+    share = int(np.sum(np.any(answers > limit, axis=1)))
+    warn_once(
+        f"space:{space.value}",
+        f"{share} of {len(answers)} answer boxes have coordinates above {limit:g}, which {space.value} cannot hold: "
+        "a model that answers in pixels (Qwen2.5-VL: space='abs_input') scores near 0 in this space; set the "
+        "reward's `space` (and the ground truth's `solution_space`), or use univg_plugin.rewards.presets",
+    )

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..boxes import giou, iou
-from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 from ._convention import as_rewards, completion_texts, logged_as, where_targeted
 from ._truth import BoxOptions, first_answer_and_target
 
@@ -21,8 +20,9 @@ def iou_reward(
     space: str = "norm1000",
     solution_space: str | Sequence[str | None] | None = None,
     policy: str = "strict",
-    min_pixels: int = DEFAULT_MIN_PIXELS,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """Continuous IoU of the answer's first box with the first target box: the paper's accuracy reward.
@@ -44,14 +44,17 @@ def iou_reward(
             Where the answer box is read: `strict` (inside `<answer>` only), `lenient` or `first`.
         min_pixels, max_pixels (`int`):
             The processor's pixel limits, to compute the model-input size for `abs_input` when no
-            `image_grid_thw` column is given.
+            `image_grid_thw` column is given (None: Qwen2-VL's defaults, with a warning once).
+        none_value (`float` or `None`):
+            The value of a row without a target box: None ("does not apply", TRL's convention) or a number
+            (0.0 for a trainer that does `torch.tensor(rewards)`, such as VLM-R1's).
         **kwargs:
             Other dataset columns: `target_image` (1-based), image sizes (`image_sizes`, `width`/`height`,
             `images`/`image`, `image_path`) and `image_grid_thw` are read when a conversion needs them; the rest
             (`prompts`, `trainer_state`, ...) is ignored.
 
     Returns:
-        `list[float | None]`: one reward per completion; None where the row has no target box.
+        `list[float | None]`: one reward per completion; `none_value` where the row has no target box.
 
     Example:
         >>> completion = [{"role": "assistant", "content": "<think>top left</think><answer>(0,0),(100,100)</answer>"}]
@@ -60,7 +63,7 @@ def iou_reward(
     """
     options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
-    return as_rewards(where_targeted(iou(boxes, target), target))
+    return as_rewards(where_targeted(iou(boxes, target), target), none_value)
 
 
 @logged_as("iou_threshold")
@@ -72,8 +75,9 @@ def iou_threshold_reward(
     space: str = "norm1000",
     solution_space: str | Sequence[str | None] | None = None,
     policy: str = "strict",
-    min_pixels: int = DEFAULT_MIN_PIXELS,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when the answer's IoU with the target reaches ``threshold`` (inclusive), else 0.0.
@@ -85,14 +89,15 @@ def iou_threshold_reward(
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
         threshold (`float`):
             IoU in [0, 1] at or above which the reward is 1.0.
-        space, solution_space, policy, min_pixels, max_pixels:
-            Where the boxes live and where the answer box is read, as for `iou_reward`.
+        space, solution_space, policy, min_pixels, max_pixels, none_value:
+            Where the boxes live, where the answer box is read and the value of a row without a target box, as
+            for `iou_reward`.
         **kwargs:
             Other dataset columns: `target_image` and the image sizes when a conversion needs them; the rest is
             ignored.
 
     Returns:
-        `list[float | None]`: 1.0 or 0.0 per completion; None where the row has no target box.
+        `list[float | None]`: 1.0 or 0.0 per completion; `none_value` where the row has no target box.
 
     Example:
         >>> iou_threshold_reward(["<answer>(0,0),(100,100)</answer>"], solution=[[0, 0, 100, 50]])
@@ -100,7 +105,7 @@ def iou_threshold_reward(
     """
     options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
-    return as_rewards(where_targeted(iou(boxes, target) >= threshold, target))
+    return as_rewards(where_targeted(iou(boxes, target) >= threshold, target), none_value)
 
 
 @logged_as("giou")
@@ -111,8 +116,9 @@ def giou_reward(
     space: str = "norm1000",
     solution_space: str | Sequence[str | None] | None = None,
     policy: str = "strict",
-    min_pixels: int = DEFAULT_MIN_PIXELS,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """Generalized IoU in [-1, 1]: a shaped accuracy reward that also rewards near misses.
@@ -125,14 +131,15 @@ def giou_reward(
             Completions: conversational (the last message's `"content"` is read) or plain strings.
         solution (`list`):
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
-        space, solution_space, policy, min_pixels, max_pixels:
-            Where the boxes live and where the answer box is read, as for `iou_reward`.
+        space, solution_space, policy, min_pixels, max_pixels, none_value:
+            Where the boxes live, where the answer box is read and the value of a row without a target box, as
+            for `iou_reward`.
         **kwargs:
             Other dataset columns: `target_image` and the image sizes when a conversion needs them; the rest is
             ignored.
 
     Returns:
-        `list[float | None]`: one reward in [-1, 1] per completion; None where the row has no target box.
+        `list[float | None]`: one reward in [-1, 1] per completion; `none_value` where the row has no target box.
 
     Example:
         >>> giou_reward(["<answer>(0,0),(100,100)</answer>"], solution=[[100, 0, 200, 100]])
@@ -140,4 +147,4 @@ def giou_reward(
     """
     options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
-    return as_rewards(where_targeted(giou(boxes, target), target))
+    return as_rewards(where_targeted(giou(boxes, target), target), none_value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._convention import completion_texts, logged_as
+from ._convention import as_rewards, completion_texts, logged_as
 
 __all__ = ["PAPER_FORMAT_PATTERN", "format_reward"]
 
@@ -31,7 +31,7 @@ def _has_paper_format(text: str) -> bool:
 
 @logged_as("format")
 def format_reward(
-    completions: Sequence[Any], *, format_pattern: str | None = None, **kwargs: Any
+    completions: Sequence[Any], *, format_pattern: str | None = None, none_value: float | None = None, **kwargs: Any
 ) -> list[float | None]:
     """1.0 when the completion has the expected layout, else 0.0 (needs no solution).
 
@@ -44,6 +44,9 @@ def format_reward(
         format_pattern (`str`):
             A regex searched in each completion (`re.DOTALL`) instead of the paper's layout. It runs on model
             output: avoid patterns that backtrack (nested quantifiers, `\\s*` on both sides of an optional part).
+            `univg_plugin.qwen_vl.MODEL_FAMILIES` holds linear-time patterns for each family's answers.
+        none_value (`float` or `None`):
+            Accepted so that one setting serves every reward: this reward applies to every row, never None.
         **kwargs:
             The dataset columns (ignored).
 
@@ -56,6 +59,8 @@ def format_reward(
     """
     texts = completion_texts(completions)
     if format_pattern is None:
-        return np.fromiter(map(_has_paper_format, texts), np.float64, len(texts)).tolist()
-    search = re.compile(format_pattern, re.DOTALL).search
-    return np.fromiter((search(text) is not None for text in texts), np.float64, len(texts)).tolist()
+        matches = map(_has_paper_format, texts)
+    else:
+        search = re.compile(format_pattern, re.DOTALL).search
+        matches = (search(text) is not None for text in texts)
+    return as_rewards(np.fromiter(matches, np.float64, len(texts)), none_value)

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from ..boxes import AnswerPolicy, answer_image_index, iou
-from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 from ._convention import as_rewards, completion_texts, logged_as, where_targeted
 from ._truth import BoxOptions, column, first_answer_and_target, target_image_index
 
@@ -28,7 +27,12 @@ def _names_target(texts: list[str], targets_column: Sequence[Any] | None, policy
 
 @logged_as("image_index")
 def image_index_reward(
-    completions: Sequence[Any], target_image: Sequence[Any] | None = None, *, policy: str = "strict", **kwargs: Any
+    completions: Sequence[Any],
+    target_image: Sequence[Any] | None = None,
+    *,
+    policy: str = "strict",
+    none_value: float | None = None,
+    **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when the image the answer names is the row's ``target_image``, else 0.0 (needs no solution).
 
@@ -42,17 +46,20 @@ def image_index_reward(
         policy (`str`):
             `strict`: the first image named inside `<answer>`; `lenient` and `first`: that, else the last image
             named anywhere in the text.
+        none_value (`float` or `None`):
+            The value of a row without a target image: None ("does not apply", TRL's convention) or a number
+            (0.0 for a trainer that does `torch.tensor(rewards)`, such as VLM-R1's).
         **kwargs:
             The other dataset columns (ignored).
 
     Returns:
-        `list[float | None]`: 1.0 or 0.0 per completion; None for rows without a target image.
+        `list[float | None]`: 1.0 or 0.0 per completion; `none_value` for rows without a target image.
 
     Example:
         >>> image_index_reward(["<answer>image 2: (0,0),(9,9)</answer>"], target_image=[2])
         [1.0]
     """
-    return as_rewards(_names_target(completion_texts(completions), target_image, policy))
+    return as_rewards(_names_target(completion_texts(completions), target_image, policy), none_value)
 
 
 @logged_as("grounding")
@@ -64,13 +71,14 @@ def grounding_reward(
     space: str = "norm1000",
     solution_space: str | Sequence[str | None] | None = None,
     policy: str = "strict",
-    min_pixels: int = DEFAULT_MIN_PIXELS,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """IoU gated by the right image: the ``iou`` reward when the answer names the target image, else 0.0.
 
-    A row without ``target_image`` scores its IoU; a row without a target box scores None.
+    A row without ``target_image`` scores its IoU; a row without a target box scores ``none_value``.
 
     Args:
         completions (`list[list[dict[str, str]]]` or `list[str]`):
@@ -79,13 +87,14 @@ def grounding_reward(
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
         target_image (`list[int | None]`):
             The 1-based index of each row's target image.
-        space, solution_space, policy, min_pixels, max_pixels:
-            Where the boxes live and where the answer box is read, as for `iou_reward`.
+        space, solution_space, policy, min_pixels, max_pixels, none_value:
+            Where the boxes live, where the answer box is read and the value of a row without a target box, as
+            for `iou_reward`.
         **kwargs:
             Other dataset columns: the image sizes when a conversion needs them; the rest is ignored.
 
     Returns:
-        `list[float | None]`: one reward in [0, 1] per completion; None where the row has no target box.
+        `list[float | None]`: one reward in [0, 1] per completion; `none_value` where the row has no target box.
 
     Example:
         >>> grounding_reward(["<answer>image 1: (0,0),(9,9)</answer>"], solution=[[0, 0, 9, 9]], target_image=[2])
@@ -95,4 +104,5 @@ def grounding_reward(
     options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
     boxes, target = first_answer_and_target(texts, solution, {**kwargs, "target_image": target_image}, options)
     correct = _names_target(texts, target_image, policy)
-    return as_rewards(where_targeted(iou(boxes, target), target) * np.where(np.isnan(correct), 1.0, correct))
+    scores = where_targeted(iou(boxes, target), target) * np.where(np.isnan(correct), 1.0, correct)
+    return as_rewards(scores, none_value)

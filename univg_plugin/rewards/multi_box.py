@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..boxes import answer_boxes, iou_matrix
-from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
-from ._convention import completion_texts, logged_as
+from ._convention import as_rewards, completion_texts, logged_as
 from ._truth import BoxOptions, GroundTruth
 
 __all__ = ["MAX_MATCHED_BOXES", "matched_score", "multi_box_reward"]
@@ -50,8 +49,9 @@ def multi_box_reward(
     space: str = "norm1000",
     solution_space: str | Sequence[str | None] | None = None,
     policy: str = "strict",
-    min_pixels: int = DEFAULT_MIN_PIXELS,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float]:
     """Several targets: the one-to-one matched mean IoU, penalising missing and extra boxes.
@@ -73,6 +73,8 @@ def multi_box_reward(
             Weight (>= 0) of each answer box that matches no target.
         space, solution_space, policy, min_pixels, max_pixels:
             Where the boxes live and where the answer box is read, as for `iou_reward`.
+        none_value (`float` or `None`):
+            Accepted so that one setting serves every reward: this reward applies to every row, never None.
         **kwargs:
             Other dataset columns: `target_image` and the image sizes when a conversion needs them; the rest is
             ignored.
@@ -90,4 +92,4 @@ def multi_box_reward(
         matched_score(answer_boxes(text, policy), target, missing_penalty, extra_penalty)
         for text, target in zip(texts, truth.per_row())
     ]
-    return np.clip(np.array(scores, dtype=np.float64), 0.0, 1.0).tolist()
+    return as_rewards(np.clip(np.array(scores, dtype=np.float64), 0.0, 1.0), none_value)

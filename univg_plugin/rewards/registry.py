@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from ..boxes import AnswerPolicy, CoordinateSpace
 from ..plugins import Registry
 from ._convention import RewardFunc
 
-__all__ = ["REWARDS", "available", "get", "load", "reward_options"]
+__all__ = ["REWARDS", "available", "checked_reward", "get", "load", "reward_options"]
 
 #: Every reward by name: the built-ins below and other installed packages' (group ``univg_plugin.rewards``).
 REWARDS = Registry(
@@ -50,6 +51,11 @@ def _positive(value: Any) -> None:
         raise ValueError(f"must be > 0, got {value}")
 
 
+def _real_number(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"must be a number or None, got {value!r:.80}")
+
+
 def _regex(value: Any) -> None:
     try:
         re.compile(value)
@@ -70,8 +76,9 @@ OPTION_CHECKS: dict[str, Callable[[Any], Any]] = {
     "format_pattern": _optional(_regex),
     "missing_penalty": _not_negative,
     "extra_penalty": _not_negative,
-    "min_pixels": _positive,
-    "max_pixels": _positive,
+    "min_pixels": _optional(_positive),
+    "max_pixels": _optional(_positive),
+    "none_value": _optional(_real_number),
 }
 
 
@@ -124,6 +131,16 @@ def get(name: str, **options: Any) -> RewardFunc:
         >>> get("iou_threshold", threshold=0.7).options
         {'threshold': 0.7}
     """
+    return _configured(checked_reward(name, options), name, options)
+
+
+def checked_reward(name: str, options: Mapping[str, Any]) -> RewardFunc:
+    """The reward registered under ``name``, once ``options`` are known to be its options with valid values.
+
+    Raises:
+        KeyError: an unknown name.
+        ValueError: an option the reward does not take, or a bad value (naming the reward and the option).
+    """
     reward = REWARDS.load(name)
     accepted = _options_of(reward)
     unknown = sorted(set(options) - set(accepted))
@@ -137,7 +154,7 @@ def get(name: str, **options: Any) -> RewardFunc:
             OPTION_CHECKS.get(option, lambda _: None)(value)
         except (ValueError, TypeError) as error:
             raise ValueError(f"reward {name!r}: {option} {error}") from None
-    return _configured(reward, name, options)
+    return reward
 
 
 def _configured(reward: RewardFunc, name: str, options: dict[str, Any]) -> RewardFunc:

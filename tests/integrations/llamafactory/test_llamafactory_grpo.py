@@ -80,6 +80,11 @@ def test_grpo_runs_under_torchrun_with_two_cpu_processes(tmp_path, stage1, synth
         ({"reward_weights": "1.0"}, "`reward_weights` has 1 values for 2 `reward_funcs`"),
         ({"min_p": 1.5}, "`min_p` must be between 0 and 1, got 1.5"),
         ({"num_generations": 3}, "`num_generations` (3) must divide the generation batch"),
+        (
+            {"grpo_args": {"vllm_gpu_memory": 0.5}},
+            "`grpo_args`: TRL 0.24.0's GRPOConfig has no field `vllm_gpu_memory`",
+        ),
+        ({"max_new_tokens": 64}, "`max_new_tokens` (64) is not used by `stage: grpo`: set `max_completion_length`"),
     ],
     ids=[
         "typo-in-a-key",
@@ -89,6 +94,8 @@ def test_grpo_runs_under_torchrun_with_two_cpu_processes(tmp_path, stage1, synth
         "weights-count",
         "min-p-range",
         "generation-batch",
+        "unknown-grpo-arg",
+        "ignored-generating-argument",
     ],
 )
 def test_bad_grpo_settings_fail_before_the_model_loads(tmp_path, stage1, synth_data, overrides, message):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-import torch
 
 from univg_plugin import weighting
 from univg_plugin.plugins import Registry
@@ -61,7 +61,7 @@ def test_a_registered_weighting_method_is_accepted(hparams, monkeypatch):
     methods = Registry(
         weighting.WEIGHTING_METHODS.group, "difficulty weighting method", weighting.WEIGHTING_METHODS.builtins
     )
-    methods.register("flat", WeightingMethod(lambda m, *, level: torch.full_like(m, level), {"level": 2.0}))
+    methods.register("flat", WeightingMethod(lambda m, *, level: np.full_like(m, level), {"level": 2.0}))
     monkeypatch.setattr(weighting, "WEIGHTING_METHODS", methods)
     monkeypatch.setattr(hparams, "WEIGHTING_METHODS", methods)
     assert grpo(hparams, difficulty_weighting="flat", difficulty_params={"level": 3.0}).difficulty_weighting == "flat"

@@ -3,23 +3,31 @@
 :class:`GRPOFinetuningArguments` extends LLaMA-Factory's ``FinetuningArguments`` and replaces it in the
 training-argument parser (see :mod:`.patches`), so unknown keys are still rejected by
 ``HfArgumentParser`` and every check below runs at parse time, before any model or dataset loads.
-Sampling ``temperature`` and ``top_p`` are LLaMA-Factory's generating arguments (defaults 0.95 / 0.7:
-set them to 1.0 for the paper's sampling).
+Sampling ``temperature``, ``top_p``, ``top_k`` and ``repetition_penalty`` are LLaMA-Factory's generating
+arguments (defaults 0.95 / 0.7 / 50 / 1.0), forwarded to TRL; the other generating arguments are refused
+unless left at their defaults (:meth:`GRPOFinetuningArguments.check_generating_arguments`). ``grpo_args``
+reaches every other field of TRL's ``GRPOConfig``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import math
 import numbers
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+import trl
 from llamafactory.hparams import FinetuningArguments
+from transformers import TrainingArguments
 
 from ...boxes import AnswerPolicy, CoordinateSpace
 from ...rewards import available, get, reward_options
-from ...trainer import TRAINERS
+from ...trainer import TRAINERS, DifficultyAwareGRPOConfig
 from ...weighting import WEIGHTING_METHODS, resolve_method
 
 #: Keys that only mean something for ``stage: grpo``, with their defaults (the paper's stage-2 settings).
@@ -46,6 +54,7 @@ GRPO_KEYS: tuple[str, ...] = (
     "use_vllm",
     "vllm_mode",
     "log_completions",
+    "grpo_args",
 )
 
 
@@ -56,6 +65,30 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss_type": ("grpo", "bnpo", "dr_grpo", "dapo"),
     "scale_rewards": ("group", "batch", "none"),
     "vllm_mode": ("colocate", "server"),
+}
+#: The ``GRPOConfig`` fields ``grpo_args`` may set that name a choice (TRL 0.24).
+GRPO_ARGS_CHOICES: dict[str, tuple[str, ...]] = {
+    "importance_sampling_level": ("token", "sequence"),
+    "vllm_model_impl": ("vllm", "transformers"),
+}
+#: LLaMA-Factory generating arguments that TRL's sampling takes under the same name, with their valid range.
+SAMPLING_KEYS: dict[str, tuple[str, typing.Callable[[float], bool], bool]] = {
+    "temperature": ("> 0", lambda value: value > 0, False),
+    "top_p": ("in (0, 1]", lambda value: 0 < value <= 1, False),
+    "top_k": (">= 0 (0: off)", lambda value: value >= 0, True),
+    "repetition_penalty": ("> 0", lambda value: value > 0, False),
+}
+#: What to do instead of a LLaMA-Factory generating argument ``stage: grpo`` does not use, where there is a way.
+UNUSED_GENERATION_HINTS: dict[str, str] = {
+    "max_new_tokens": "set `max_completion_length` (the most tokens sampled per completion)",
+    "max_length": "set `max_completion_length` (the most tokens sampled per completion)",
+    "do_sample": "GRPO always samples",
+    "num_beams": "GRPO samples, it does not search with beams",
+}
+#: ``GRPOConfig`` fields the stage sets itself, and why.
+SET_BY_THE_STAGE: dict[str, str] = {
+    "max_prompt_length": "None: truncating a prompt would cut its image tokens",
+    "model_init_kwargs": "the reference model is loaded in LLaMA-Factory's compute dtype",
 }
 #: The GRPO keys that are true or false.
 FLAGS: tuple[str, ...] = ("difficulty_normalize", "use_vllm", "log_completions")
@@ -119,6 +152,55 @@ def _mapping(name: str, value: Any) -> dict:
     return value
 
 
+def _field_types(config_class: type) -> dict[str, Any]:
+    """The type of each field of a dataclass that its constructor takes."""
+    types_by_name = typing.get_type_hints(config_class)
+    return {f.name: types_by_name[f.name] for f in fields(config_class) if f.init}
+
+
+#: The fields ``grpo_args`` may name: TRL's ``GRPOConfig`` and the difficulty settings, with their types.
+_CONFIG_TYPES = _field_types(DifficultyAwareGRPOConfig)
+_TRAINING_ARGUMENTS = frozenset(f.name for f in fields(TrainingArguments))
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", dict: "a mapping"}
+_KIND_NAMES.update({list: "a list", type(None): "null"})
+
+
+def _grpo_arg_refusal(key: str) -> str | None:
+    """Why ``grpo_args`` may not set ``key`` (one way to set each thing); None when it may."""
+    if key in GRPO_KEYS:
+        return f"set `{key}` directly (a `stage: grpo` key)"
+    if key in SAMPLING_KEYS:
+        return f"set `{key}` directly (a LLaMA-Factory generating argument)"
+    if key in _TRAINING_ARGUMENTS:
+        return f"set `{key}` directly (a LLaMA-Factory training argument)"
+    if key in SET_BY_THE_STAGE:
+        return f"`{key}` is set by the stage ({SET_BY_THE_STAGE[key]})"
+    if key not in _CONFIG_TYPES:
+        close = difflib.get_close_matches(key, list(_CONFIG_TYPES))
+        hint = f"; did you mean {', '.join(f'`{name}`' for name in close)}?" if close else ""
+        return f"TRL {trl.__version__}'s GRPOConfig has no field `{key}`{hint}"
+    return None
+
+
+def _grpo_arg(key: str, value: Any) -> Any:
+    """A ``grpo_args`` value checked against its field's type (a YAML file hands it over as written)."""
+    annotation = _CONFIG_TYPES[key]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    kinds = [typing.get_origin(kind) or kind for kind in (typing.get_args(annotation) if union else (annotation,))]
+    if value is None and type(None) in kinds:
+        return None
+    for kind in kinds:
+        if kind in (int, float):
+            try:
+                return _number(key, value, whole=kind is int)
+            except ValueError:
+                continue
+        if kind in (bool, str, dict, list) and isinstance(value, kind):
+            return value
+    expected = " or ".join(_KIND_NAMES.get(kind, kind.__name__) for kind in kinds)
+    raise ValueError(f"`grpo_args`: `{key}` must be {expected}, got {value!r}")
+
+
 @dataclass
 class GRPOFinetuningArguments(FinetuningArguments):
     """LLaMA-Factory's finetuning arguments plus ``stage: grpo`` and the GRPO keys."""
@@ -177,6 +259,12 @@ class GRPOFinetuningArguments(FinetuningArguments):
     use_vllm: bool = field(default=False, metadata={"help": "GRPO: generate with vLLM."})
     vllm_mode: str = field(default="colocate", metadata={"help": "GRPO: vLLM mode (colocate or server)."})
     log_completions: bool = field(default=False, metadata={"help": "GRPO: print sample completions when logging."})
+    grpo_args: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'GRPO: other TRL GRPOConfig fields, e.g. {"vllm_gpu_memory_utilization": 0.5} (mapping or JSON).'
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -184,6 +272,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
         self.reward_weights = _reward_weights(self.reward_weights)
         self.reward_kwargs = _mapping("reward_kwargs", self.reward_kwargs)
         self.difficulty_params = _mapping("difficulty_params", self.difficulty_params)
+        self.grpo_args = _mapping("grpo_args", self.grpo_args)
         if self.stage != "grpo":
             self._refuse_grpo_keys()
             return
@@ -192,7 +281,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
 
     def _refuse_grpo_keys(self) -> None:
         defaults = {f.name: f.default for f in fields(GRPOFinetuningArguments) if f.name in GRPO_KEYS}
-        normalized_defaults = {**defaults, "reward_kwargs": {}, "difficulty_params": {}}
+        normalized_defaults = {**defaults, "reward_kwargs": {}, "difficulty_params": {}, "grpo_args": {}}
         for key in GRPO_KEYS:
             if getattr(self, key) != normalized_defaults[key]:
                 raise ValueError(f"`{key}` only applies to `stage: grpo` (this run has `stage: {self.stage}`)")
@@ -206,6 +295,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
         self._validate_choices()
         self._validate_rewards()
         self._validate_difficulty()
+        self._validate_grpo_args()
 
     def _validate_numbers(self) -> None:
         for key, (minimum, whole) in MINIMUMS.items():
@@ -271,6 +361,22 @@ class GRPOFinetuningArguments(FinetuningArguments):
                 f"({', '.join(self.reward_funcs)})"
             )
 
+    def _validate_grpo_args(self) -> None:
+        for key in self.grpo_args:
+            refusal = _grpo_arg_refusal(key)
+            if refusal is not None:
+                raise ValueError(f"`grpo_args`: {refusal}")
+            value = self.grpo_args[key] = _grpo_arg(key, self.grpo_args[key])
+            choices = GRPO_ARGS_CHOICES.get(key)
+            if choices is not None and value not in choices:
+                raise ValueError(f"`grpo_args`: `{key}`: expected one of {', '.join(choices)}, got {value!r}")
+        batch = {key: self.grpo_args.get(key) for key in ("generation_batch_size", "steps_per_generation")}
+        if None not in batch.values():
+            raise ValueError("`grpo_args`: set `generation_batch_size` or `steps_per_generation`, not both")
+        for key, value in batch.items():
+            if value is not None and value < 1:
+                raise ValueError(f"`grpo_args`: `{key}` must be at least 1, got {value}")
+
     def reward_options(self, min_pixels: int | None = None, max_pixels: int | None = None) -> dict[str, dict[str, Any]]:
         """Options per reward: the shared settings each reward takes, then its ``reward_kwargs``.
 
@@ -286,16 +392,46 @@ class GRPOFinetuningArguments(FinetuningArguments):
     def check_generation_batch(
         self, per_device_train_batch_size: int, gradient_accumulation_steps: int, processes: int
     ) -> None:
-        """Refuse a ``num_generations`` that does not divide the generation batch, as TRL 0.24 would.
+        """Refuse a generation batch without whole prompt groups, as TRL 0.24's ``GRPOConfig`` would.
 
-        ``GRPOConfig`` generates ``per_device_train_batch_size x gradient_accumulation_steps x processes``
-        completions at a time and needs whole prompt groups in them; called by the workflow right after
-        parsing (the batch keys are LLaMA-Factory's training arguments), before the dataset or model loads.
+        TRL generates ``per_device_train_batch_size x gradient_accumulation_steps x processes`` completions
+        at a time (``steps_per_generation`` in ``grpo_args`` replaces the accumulation steps;
+        ``generation_batch_size`` sets the count, a multiple of the per-step batch); called by the workflow
+        right after parsing (the batch keys are LLaMA-Factory's training arguments), before anything loads.
         """
-        batch = per_device_train_batch_size * gradient_accumulation_steps * processes
-        if batch % self.num_generations:
-            raise ValueError(
-                f"`num_generations` ({self.num_generations}) must divide the generation batch: "
-                f"per_device_train_batch_size ({per_device_train_batch_size}) x gradient_accumulation_steps "
-                f"({gradient_accumulation_steps}) x processes ({processes}) = {batch}"
+        step = per_device_train_batch_size * processes
+        size, steps = self.grpo_args.get("generation_batch_size"), self.grpo_args.get("steps_per_generation")
+        if size is not None:
+            if size % step:
+                raise ValueError(
+                    f"`grpo_args`: `generation_batch_size` ({size}) must be a multiple of per_device_train_batch_size "
+                    f"({per_device_train_batch_size}) x processes ({processes}) = {step}"
+                )
+            batch, factors = size, f"generation_batch_size ({size})"
+        else:
+            name = "gradient_accumulation_steps" if steps is None else "steps_per_generation"
+            steps = gradient_accumulation_steps if steps is None else steps
+            batch = step * steps
+            factors = (
+                f"per_device_train_batch_size ({per_device_train_batch_size}) x {name} ({steps}) x processes "
+                f"({processes}) = {batch}"
             )
+        if batch % self.num_generations:
+            raise ValueError(f"`num_generations` ({self.num_generations}) must divide the generation batch: {factors}")
+
+    def check_generating_arguments(self, generating_args: Any) -> None:
+        """Refuse LLaMA-Factory generating arguments that ``stage: grpo`` would ignore or TRL would refuse.
+
+        The sampling keys (:data:`SAMPLING_KEYS`) must be in range; any other generating argument must keep its
+        default. Called by the workflow right after parsing, before anything loads.
+        """
+        for key, (allowed, valid, whole) in SAMPLING_KEYS.items():
+            value = _number(key, getattr(generating_args, key), whole)
+            if not valid(value):
+                raise ValueError(f"`{key}` must be {allowed}, got {value}")
+        for argument in fields(generating_args):
+            default = argument.default_factory() if argument.default is dataclasses.MISSING else argument.default
+            value = getattr(generating_args, argument.name)
+            if argument.name not in SAMPLING_KEYS and value != default:
+                hint = UNUSED_GENERATION_HINTS.get(argument.name, "remove it")
+                raise ValueError(f"`{argument.name}` ({value}) is not used by `stage: grpo`: {hint}")

@@ -36,6 +36,7 @@ def run_grpo_training(config: dict[str, Any]) -> None:
     finetuning_args.check_generation_batch(
         training_args.per_device_train_batch_size, training_args.gradient_accumulation_steps, training_args.world_size
     )
+    finetuning_args.check_generating_arguments(generating_args)
     callbacks: list[TrainerCallback] = list(config.get("callbacks") or [])
     callbacks.append(LogCallback())
     if finetuning_args.early_stopping_steps is not None:
@@ -106,7 +107,11 @@ def load_grpo_dataset(model_args, data_args, training_args, finetuning_args: GRP
 
 
 def grpo_config(training_args, finetuning_args, generating_args, model_args):
-    """A :class:`DifficultyAwareGRPOConfig` from LLaMA-Factory's parsed arguments."""
+    """A :class:`DifficultyAwareGRPOConfig` from LLaMA-Factory's parsed arguments.
+
+    LLaMA-Factory's training arguments that TRL's ``GRPOConfig`` shares, the GRPO keys, the sampling
+    generating arguments (``temperature``, ``top_p``, ``top_k``, ``repetition_penalty``) and ``grpo_args``.
+    """
     from ...trainer import DifficultyAwareGRPOConfig
 
     accepted = {f.name for f in dataclasses.fields(DifficultyAwareGRPOConfig) if f.init}
@@ -130,6 +135,8 @@ def grpo_config(training_args, finetuning_args, generating_args, model_args):
         reward_weights=finetuning_args.reward_weights,
         temperature=generating_args.temperature,
         top_p=generating_args.top_p,
+        top_k=generating_args.top_k or None,  # 0: no top-k filtering, which TRL spells None
+        repetition_penalty=generating_args.repetition_penalty,
         min_p=finetuning_args.min_p,
         difficulty_weighting=finetuning_args.difficulty_weighting,
         difficulty_params=finetuning_args.difficulty_params or None,
@@ -142,6 +149,7 @@ def grpo_config(training_args, finetuning_args, generating_args, model_args):
         values["max_prompt_length"] = None
     if finetuning_args.beta != 0.0 and finetuning_args.finetuning_type != "lora":
         values["model_init_kwargs"] = {"dtype": model_args.compute_dtype}  # the reference model's dtype
+    values.update(finetuning_args.grpo_args)  # checked at parse time: none of the fields set above
     return DifficultyAwareGRPOConfig(**values)
 
 
@@ -172,10 +180,10 @@ def run_grpo(
     if processor is None:
         raise ValueError(f"{model_args.model_name_or_path} has no multimodal processor: the grpo stage needs a VLM")
     get_template_and_fix_tokenizer(tokenizer, data_args)
-    set_pixel_limits(processor.image_processor, model_args.image_min_pixels, model_args.image_max_pixels)
+    pixels = set_pixel_limits(processor.image_processor, model_args.image_min_pixels, model_args.image_max_pixels)
     model = load_model(tokenizer, model_args, finetuning_args, training_args.do_train)
 
-    options = finetuning_args.reward_options(model_args.image_min_pixels, model_args.image_max_pixels)
+    options = finetuning_args.reward_options(*pixels)  # the limits the processor resizes to, for abs_input
     trainer = TRAINERS.load(finetuning_args.grpo_trainer)(
         model=model,
         reward_funcs=load(finetuning_args.reward_funcs, options),
