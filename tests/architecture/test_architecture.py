@@ -83,16 +83,21 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess:
     )
 
 
+def lint_imports_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess:
+    """``lint-imports`` on a copy of the package where ``module`` (a path under it) ends with ``line``."""
+    copy = tmp_path / "copy"
+    shutil.copytree(PACKAGE, copy / "univg_plugin", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    source = copy / "univg_plugin" / module
+    source.write_text(source.read_text() + f"\n{line}  # noqa: E402,F401\n")
+    return _lint_imports(copy)
+
+
 @pytest.mark.slow
 def test_import_contracts_hold_and_catch_a_deliberate_cycle(tmp_path):
     """The contracts pass on the package, and fail on a copy where `boxes.parse` imports `rewards` (a cycle)."""
     kept = _lint_imports(ROOT)
     assert kept.returncode == 0, kept.stdout + kept.stderr
-    copy = tmp_path / "copy"
-    shutil.copytree(PACKAGE, copy / "univg_plugin", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
-    parse = copy / "univg_plugin" / "boxes" / "parse.py"
-    parse.write_text(parse.read_text() + "\nfrom ..rewards import accuracy  # noqa: E402,F401\n")
-    broken = _lint_imports(copy)
+    broken = lint_imports_with(tmp_path, "boxes/parse.py", "from ..rewards import accuracy")
     assert broken.returncode != 0, broken.stdout
     assert "univg_plugin.boxes.parse -> univg_plugin.rewards.accuracy" in broken.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,7 @@ import textwrap
 import pytest
 import tomllib
 from packaging.requirements import Requirement
-from test_architecture import PACKAGE, ROOT, _lint_imports
+from test_architecture import ROOT, lint_imports_with
 
 #: The frameworks the core never imports: the forbidden modules of the contract in pyproject.toml.
 CONTRACT = next(
@@ -80,12 +79,7 @@ def test_the_core_imports_and_works_with_the_frameworks_blocked():
 @pytest.mark.slow
 def test_the_core_contract_catches_a_deliberate_torch_import(tmp_path):
     """The contract fails on a copy of the package where `boxes.geometry` imports torch."""
-    copy = tmp_path / "copy"
-    shutil.copytree(PACKAGE, copy / "univg_plugin", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
-    geometry = copy / "univg_plugin" / "boxes" / "geometry.py"
-    geometry.write_text(geometry.read_text() + "\nimport torch  # noqa: E402,F401\n")
-    broken = _lint_imports(copy)
+    broken = lint_imports_with(tmp_path, "boxes/geometry.py", "import torch")
     assert broken.returncode != 0, broken.stdout
     assert "univg_plugin.boxes is not allowed to import torch" in broken.stdout
     assert "univg_plugin.boxes.geometry -> torch" in broken.stdout
