@@ -57,3 +57,20 @@ def logged_losses(output: Path) -> list[float]:
     """The training losses LLaMA-Factory's LogCallback wrote to ``trainer_log.jsonl``."""
     records = [json.loads(line) for line in (output / "trainer_log.jsonl").read_text().splitlines()]
     return [record["loss"] for record in records if "loss" in record]
+
+
+def grpo_yaml(tmp_path: Path) -> dict:
+    """The keys of a `stage: grpo` YAML that parses without a model or dataset on disk."""
+    return {
+        "stage": "grpo",
+        "model_name_or_path": str(tmp_path / "no-model"),
+        "dataset": "no_dataset",
+        "dataset_dir": str(tmp_path),
+        "template": "qwen2_vl",
+        "output_dir": str(tmp_path / "out"),
+        "do_train": True,
+        "use_cpu": True,
+        "report_to": "none",
+        "num_generations": 4,
+        "per_device_train_batch_size": 4,
+    }

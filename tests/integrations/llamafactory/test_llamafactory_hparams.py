@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from llamafactory_cli import grpo_yaml
 
 from univg_plugin import weighting
 from univg_plugin.plugins import Registry
@@ -164,18 +165,6 @@ def test_the_generation_batch_is_checked_before_the_dataset_or_model_loads(hpara
 
     from univg_plugin.integrations.llamafactory.workflow import run_grpo_training
 
-    args = {
-        "stage": "grpo",
-        "model_name_or_path": str(tmp_path / "no-model"),
-        "dataset": "no_dataset",
-        "dataset_dir": str(tmp_path),
-        "template": "qwen2_vl",
-        "output_dir": str(tmp_path / "out"),
-        "do_train": True,
-        "use_cpu": True,
-        "report_to": "none",
-        "num_generations": 3,
-        "per_device_train_batch_size": 4,
-    }
+    args = {**grpo_yaml(tmp_path), "num_generations": 3}
     with pytest.raises(ValueError, match=r"`num_generations` \(3\) must divide the generation batch: .* = 4"):
         run_grpo_training({"args": args})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from llamafactory_cli import grpo_yaml
 
 from univg_plugin.plugins import Registry
 from univg_plugin.rewards import registry
@@ -26,23 +27,6 @@ def parse():
         return get_train_args({**grpo_yaml(tmp_path), **keys})
 
     return parse_keys
-
-
-def grpo_yaml(tmp_path) -> dict:
-    """The keys of a `stage: grpo` YAML that parses without a model or dataset on disk."""
-    return {
-        "stage": "grpo",
-        "model_name_or_path": str(tmp_path / "no-model"),
-        "dataset": "no_dataset",
-        "dataset_dir": str(tmp_path),
-        "template": "qwen2_vl",
-        "output_dir": str(tmp_path / "out"),
-        "do_train": True,
-        "use_cpu": True,
-        "report_to": "none",
-        "num_generations": 4,
-        "per_device_train_batch_size": 4,
-    }
 
 
 def trainer_config(parsed):
