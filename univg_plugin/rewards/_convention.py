@@ -13,10 +13,6 @@ __all__ = ["RewardFunc", "as_rewards", "completion_texts", "logged_as", "where_t
 RewardFunc = Callable[..., list]
 
 
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str)
-
-
 def _message_text(completion: Any) -> str:
     if isinstance(completion, str):
         return completion
@@ -25,7 +21,8 @@ def _message_text(completion: Any) -> str:
     if isinstance(completion, list) and completion:
         content = completion[-1].get("content", "") if isinstance(completion[-1], dict) else completion[-1]
         if isinstance(content, list):  # multimodal parts
-            return "".join(part["text"] for part in content if isinstance(part, dict) and _is_text(part.get("text")))
+            texts = (part.get("text") for part in content if isinstance(part, dict))
+            return "".join(text for text in texts if isinstance(text, str))
         return content if isinstance(content, str) else ""
     return ""
 
