@@ -23,6 +23,9 @@ NEEDS = {
     "tests/trainer/": "trainer",
     "tests/support/grpo_data.py": "trainer",
     "tests/support/distributed_grpo.py": "trainer",
+    "tests/support/deepspeed_grpo.py": "trainer",
+    # DeepSpeed is installed only beside LLaMA-Factory (.venv); there a missing DeepSpeed fails it in CI (zero3.py)
+    "tests/trainer/test_trainer_deepspeed.py": "llamafactory",
     "tests/plugin_package/univg_test_plugin/trainer.py": "trainer",
     "univg_plugin/data/render.py::univg_plugin.data.render.grpo_dataset": "trainer",  # builds a datasets.Dataset
     "tests/data/test_data_render.py::test_grpo_dataset": "trainer",
@@ -34,7 +37,11 @@ NEEDS = {
     "tests/architecture/test_third_party_plugins.py::test_the_trainer_is_a_difficulty_aware_trainer": "trainer",
     "tests/compat/test_compat.py::test_the_trainer_refuses_torch_2_9": "trainer",
     "tests/tiny_models/": "generation",
+    "tests/tiny_models/test_tiny_llamafactory.py": "llamafactory",
+    "tests/app/": "gradio",  # univg app (its tiny checkpoint also needs generation)
     "tests/eval/test_eval_run.py": "generation",
+    "tests/eval/test_eval_stop.py": "generation",
+    "tests/demo/test_demo_speed.py::test_evaluation_runs_torch_on_one_thread": "torch",
     "tests/eval/test_eval_resume.py::test_predictions_without_a_record_are_refused": "generation",
     "tests/eval/test_eval_resume.py::test_an_unreadable_record_is_a_located_error": "generation",
     "univg_plugin/integrations/llamafactory/": "llamafactory",
@@ -45,7 +52,12 @@ NEEDS = {
     "tests/boxes/test_boxes.py::test_smart_resize_matches_transformers": "transformers",
 }
 #: Fixtures that need a feature: the tiny checkpoints are built with torch and transformers.
-FIXTURE_NEEDS = {"tiny_qwen2_vl": "generation", "tiny_qwen2_5_vl": "generation", "tiny_checkpoint": "generation"}
+FIXTURE_NEEDS = {
+    "tiny_qwen2_vl": "generation",
+    "tiny_qwen2_5_vl": "generation",
+    "tiny_qwen3_vl": "generation",
+    "tiny_checkpoint": "generation",
+}
 _ROOT = Path(__file__).parent
 _left_out: dict[str, list[str]] = {}
 

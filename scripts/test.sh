@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite, in four environments (created on first use, reused afterwards):
-#   .venv        llamafactory 0.9.5 + trl 0.24 + transformers 4.57  (the whole suite)
+#   .venv        llamafactory 0.9.5 + trl 0.24 + transformers 4.57 + deepspeed 0.19.8  (the whole suite; its first
+#                ZeRO-3 test builds DeepSpeed's shm_comm_op extension, ~110 s, cached in ~/.cache/torch_extensions)
 #   .venv-trl1   the newest trl 1.x + its transformers, no LLaMA-Factory (the same suite; LLaMA-Factory tests left out)
 #   .venv-core   `pip install univg-plugin[test]` alone: no torch, transformers, trl or datasets (the core tests)
 #   .venv-vlmr1  the core beside VLM-R1's pins, transformers 4.49.0 and trl 0.17.0, with the local torch (the core
@@ -32,10 +33,20 @@ ensure_env() {  # ensure_env VENV GB CHECK PIP_ARGS...: GB is the disk it takes 
   fi
 }
 
-TOOLS="import univg_plugin, pytest, hypothesis, importlinter"
+# The browser tests drive Debian's Chromium through Playwright (whose own browser download is never used).
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (apt-get) for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing and cannot be installed here: the browser tests will be skipped" >&2
+  fi
+fi
+
+TOOLS="import univg_plugin, pytest, hypothesis, importlinter, playwright"
 VERSIONS="from importlib.metadata import version as v"
 # Disk each takes, measured: 6.7, 6.2, 0.4 and 6.1 GB.
-ensure_env .venv 8 "$TOOLS, llamafactory" -e ".[llamafactory,test,dev]"
+ensure_env .venv 8 "$TOOLS, llamafactory, deepspeed" -e ".[llamafactory,test,dev,deepspeed]"
 ensure_env .venv-trl1 8 "$TOOLS; $VERSIONS; assert v('trl').startswith('1.')" -e ".[trl,eval,test]" "trl>=1.16,<2"
 ensure_env .venv-core 1 "$TOOLS" -e ".[test]"
 ensure_env .venv-vlmr1 8 "$TOOLS; $VERSIONS; assert (v('transformers'), v('trl'), v('torch')) == ('4.49.0', '0.17.0', '2.14.1')" \

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from browser import chromium  # noqa: F401 (the headless-browser fixture, for every test)
 
 HAS_LLAMAFACTORY = importlib.util.find_spec("llamafactory") is not None
 
@@ -35,9 +36,17 @@ def tiny_qwen2_5_vl(tmp_path_factory) -> Path:
     return build_tiny_qwen_vl(tmp_path_factory.mktemp("tiny") / "qwen2_5_vl", family="qwen2_5_vl", seed=0)
 
 
-@pytest.fixture(params=["qwen2_vl", "qwen2_5_vl"])
+@pytest.fixture(scope="session")
+def tiny_qwen3_vl(tmp_path_factory) -> Path:
+    """A tiny random Qwen3-VL checkpoint directory."""
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
+
+    return build_tiny_qwen_vl(tmp_path_factory.mktemp("tiny") / "qwen3_vl", family="qwen3_vl", seed=0)
+
+
+@pytest.fixture(params=["qwen2_vl", "qwen2_5_vl", "qwen3_vl"])
 def tiny_checkpoint(request) -> Path:
-    """Both families, one after the other."""
+    """Every family, one after the other."""
     return request.getfixturevalue(f"tiny_{request.param}")
 
 

@@ -6,7 +6,11 @@ writes its boxes, the layout of its answers, its vision patches, its LLaMA-Facto
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +28,10 @@ class ModelFamily:
         patch_size: The vision tower's patch size in pixels.
         resize_factor: Patch size times spatial merge size: both sides of a resized input are multiples of it.
         llamafactory_template: LLaMA-Factory's ``template`` for the family.
+        model_class: transformers' model class of its checkpoints (what ``AutoModelForImageTextToText`` loads).
+        thought_words: What opens and closes the reasoning in the answers it is trained on: the paper's
+            ``<think>`` / ``</think>``, or Qwen3's ``<think>\n`` / ``\n</think>\n\n`` (its chat template's, and the
+            ``thought_words`` of LLaMA-Factory's reasoning template ``qwen3_vl``).
     """
 
     name: str
@@ -33,6 +41,19 @@ class ModelFamily:
     patch_size: int
     resize_factor: int
     llamafactory_template: str
+    model_class: str
+    thought_words: tuple[str, str] = ("<think>", "</think>")
+
+    def boxes_text(self, boxes: Sequence[Sequence[int]]) -> str:
+        """Integer boxes written as the family writes them (:attr:`answer_syntax`), several in one answer.
+
+        Example:
+            >>> model_family("qwen2_vl").boxes_text([[1, 2, 3, 4]]), model_family("qwen3_vl").boxes_text([[1, 2, 3, 4]])
+            ('(1,2),(3,4)', '[{"bbox_2d": [1, 2, 3, 4]}]')
+        """
+        if self.answer_syntax.startswith("("):
+            return " ".join(f"({x1},{y1}),({x2},{y2})" for x1, y1, x2, y2 in boxes)
+        return json.dumps([{"bbox_2d": [int(value) for value in box]} for box in boxes])
 
 
 # Both patterns are linear-time forms of a reference regex, and accept exactly the texts it is found in.
@@ -62,6 +83,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
         patch_size=14,
         resize_factor=28,
         llamafactory_template="qwen2_vl",
+        model_class="Qwen2VLForConditionalGeneration",
     ),
     "qwen2_5_vl": ModelFamily(
         name="qwen2_5_vl",
@@ -71,6 +93,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
         patch_size=14,
         resize_factor=28,
         llamafactory_template="qwen2_vl",
+        model_class="Qwen2_5_VLForConditionalGeneration",
     ),
     "qwen3_vl": ModelFamily(
         name="qwen3_vl",
@@ -80,6 +103,8 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
         patch_size=16,
         resize_factor=32,
         llamafactory_template="qwen3_vl",
+        model_class="Qwen3VLForConditionalGeneration",
+        thought_words=("<think>\n", "\n</think>\n\n"),
     ),
 }
 
@@ -98,6 +123,44 @@ def model_family(name: str) -> ModelFamily:
         return MODEL_FAMILIES[name]
     except KeyError:
         raise KeyError(f"unknown model family {name!r}; known: {', '.join(MODEL_FAMILIES)}") from None
+
+
+#: transformers ``model_type`` values of a family's checkpoints other than the family's name.
+MODEL_TYPE_FAMILIES: dict[str, str] = {"qwen3_vl_moe": "qwen3_vl"}
+
+
+def family_of_model_type(model_type: str | None) -> str | None:
+    """The family of a checkpoint whose config.json has ``model_type``; None for a model of no family here.
+
+    Example:
+        >>> family_of_model_type("qwen3_vl_moe"), family_of_model_type("llava")
+        ('qwen3_vl', None)
+    """
+    name = MODEL_TYPE_FAMILIES.get(model_type, model_type) if model_type is not None else None
+    return name if name in MODEL_FAMILIES else None
+
+
+def checkpoint_family(model_path: str | os.PathLike) -> ModelFamily:
+    """The Qwen-VL family of a checkpoint, by the ``model_type`` of its ``config.json`` (``family_of_model_type``).
+
+    Raises:
+        FileNotFoundError: the checkpoint has no ``config.json``.
+        ValueError: the file is no JSON object, or its ``model_type`` is no known family (naming the known ones).
+    """
+    config = Path(model_path) / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"{config}: not found (is {model_path} a transformers checkpoint?)")
+    try:
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{config}: not a JSON object ({error})") from None
+    family = family_of_model_type(model_type)
+    if family is None:
+        raise ValueError(
+            f"{config}: model_type {model_type!r} is not a known Qwen-VL family ({', '.join(MODEL_FAMILIES)}); "
+            "give the coordinate space of its boxes (--space)"
+        )
+    return MODEL_FAMILIES[family]
 
 
 #: The Qwen2-VL / Qwen2.5-VL image processors' default pixel limits (``min_pixels``, ``max_pixels``).
@@ -136,6 +199,14 @@ QWEN_EXTRA_ADDED_TOKENS: tuple[str, ...] = (
     "<|repo_name|>",
     "<|file_sep|>",
 )
+#: Tokens Qwen3 (and Qwen3-VL) adds beside Qwen2.5's: tool responses and the reasoning block.
+QWEN3_VL_EXTRA_ADDED_TOKENS: tuple[str, ...] = (
+    *QWEN_EXTRA_ADDED_TOKENS,
+    "<tool_response>",
+    "</tool_response>",
+    "<think>",
+    "</think>",
+)
 #: Placeholder tokens that a model must never generate (sampling one breaks the vision forward pass).
 VISION_PLACEHOLDER_TOKENS: tuple[str, ...] = (
     "<|vision_start|>",
@@ -151,11 +222,14 @@ QWEN_SPLIT_PATTERN = (
     r"|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 
-QWEN_VL_CHAT_TEMPLATE = (
-    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}"
-    "{% for message in messages %}"
+_CHAT_TEMPLATE_HEAD = (
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}{% for message in messages %}"
+)
+_DEFAULT_SYSTEM_MESSAGE = (
     "{% if loop.first and message['role'] != 'system' %}"
     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+)
+_CHAT_TEMPLATE_MESSAGES = (
     "<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
     "{% else %}{% for content in message['content'] %}"
@@ -172,6 +246,10 @@ QWEN_VL_CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+#: Qwen2-VL / Qwen2.5-VL's chat template: a default system message, then the messages.
+QWEN_VL_CHAT_TEMPLATE = _CHAT_TEMPLATE_HEAD + _DEFAULT_SYSTEM_MESSAGE + _CHAT_TEMPLATE_MESSAGES
+#: Qwen3-VL(-Instruct)'s chat template, without tools: the same messages and no default system message.
+QWEN3_VL_CHAT_TEMPLATE = _CHAT_TEMPLATE_HEAD + _CHAT_TEMPLATE_MESSAGES
 
 
 def set_pixel_limits(image_processor: Any, min_pixels: int | None, max_pixels: int | None) -> tuple[int, int]:

@@ -1,13 +1,17 @@
-"""Tiny, randomly initialised Qwen2-VL / Qwen2.5-VL checkpoints built offline.
+"""Tiny, randomly initialised Qwen2-VL / Qwen2.5-VL / Qwen3-VL checkpoints built offline.
 
 Tests, recipes and the demo need real checkpoints (the real architecture classes, tokenizer, chat
 template and processors) but no model can be downloaded here. :func:`build_tiny_qwen_vl` writes a
 complete checkpoint directory in a few seconds:
 
 - a byte-level BPE tokenizer trained on a few lines of text, with every Qwen special token, wrapped as
-  ``Qwen2TokenizerFast`` (digits are split one per token, as in Qwen's pre-tokenizer);
-- a Qwen-VL chat template (images become ``<|vision_start|><|image_pad|><|vision_end|>``);
-- ``Qwen2VLImageProcessor`` and ``Qwen2VLVideoProcessor`` with small pixel limits;
+  ``Qwen2TokenizerFast`` (digits are split one per token, as in Qwen's pre-tokenizer; Qwen3-VL's also has
+  ``<think>`` / ``</think>`` as added tokens, as Qwen3's tokenizer does);
+- a Qwen-VL chat template (images become ``<|vision_start|><|image_pad|><|vision_end|>``; Qwen3-VL's has no
+  default system message, as Qwen3-VL-Instruct's);
+- ``Qwen2VLImageProcessor`` and the family's video processor (``Qwen2VLVideoProcessor``,
+  ``Qwen3VLVideoProcessor``) with small pixel limits and the family's patch size (14, Qwen3-VL: 16) and
+  normalisation (Qwen3-VL: mean and std 0.5);
 - a model built from a small config with random weights, deterministic for a seed.
 
 Example:
@@ -24,15 +28,20 @@ from typing import Any, Literal
 
 from .qwen_vl import (
     DEFAULT_MIN_PIXELS,
+    MODEL_FAMILIES,
+    QWEN3_VL_CHAT_TEMPLATE,
+    QWEN3_VL_EXTRA_ADDED_TOKENS,
     QWEN_EXTRA_ADDED_TOKENS,
     QWEN_SPECIAL_TOKENS,
     QWEN_SPLIT_PATTERN,
     QWEN_VL_CHAT_TEMPLATE,
+    model_family,
 )
 
-Family = Literal["qwen2_vl", "qwen2_5_vl"]
-FAMILIES: tuple[str, ...] = ("qwen2_vl", "qwen2_5_vl")
-#: The tiny processors' upper pixel bound: at most 16 image tokens per image (Qwen's default is far larger).
+Family = Literal["qwen2_vl", "qwen2_5_vl", "qwen3_vl"]
+FAMILIES: tuple[str, ...] = tuple(MODEL_FAMILIES)
+#: The tiny processors' upper pixel bound: at most 16 image tokens per image, 12 with Qwen3-VL's 32-pixel merges
+#: (Qwen's default is far larger).
 TINY_MAX_PIXELS = 112 * 112
 
 _DEFAULT_CORPUS: tuple[str, ...] = (
@@ -107,7 +116,7 @@ class TinyModelSpec:
         return [temporal, height, half - temporal - height]
 
 
-def _train_tokenizer(spec: TinyModelSpec):
+def _train_tokenizer(family: Family, spec: TinyModelSpec):
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2TokenizerFast
 
@@ -126,6 +135,7 @@ def _train_tokenizer(spec: TinyModelSpec):
         show_progress=False,
     )
     tokenizer.train_from_iterator([*_DEFAULT_CORPUS, *spec.corpus], trainer)
+    chat_template = QWEN3_VL_CHAT_TEMPLATE if family == "qwen3_vl" else QWEN_VL_CHAT_TEMPLATE
     wrapped = Qwen2TokenizerFast(
         tokenizer_object=tokenizer,
         unk_token=None,
@@ -138,8 +148,9 @@ def _train_tokenizer(spec: TinyModelSpec):
         model_max_length=32768,
     )
     wrapped.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIAL_TOKENS[1:])})
-    wrapped.add_tokens([*QWEN_EXTRA_ADDED_TOKENS, *spec.extra_tokens])
-    wrapped.chat_template = QWEN_VL_CHAT_TEMPLATE
+    added = QWEN3_VL_EXTRA_ADDED_TOKENS if family == "qwen3_vl" else QWEN_EXTRA_ADDED_TOKENS
+    wrapped.add_tokens([*added, *(token for token in spec.extra_tokens if token not in added)])
+    wrapped.chat_template = chat_template
     wrapped.padding_side = "left"
     return wrapped
 
@@ -156,6 +167,19 @@ def _vision_config(family: Family, spec: TinyModelSpec) -> tuple[type, dict[str,
             "num_heads": spec.vision_num_heads,
             "mlp_ratio": 2,
         }
+    if family == "qwen3_vl":
+        from transformers import Qwen3VLConfig
+
+        return Qwen3VLConfig, {
+            "depth": spec.vision_depth,
+            "hidden_size": spec.vision_embed_dim,
+            "intermediate_size": spec.vision_embed_dim * 2,
+            "num_heads": spec.vision_num_heads,
+            "out_hidden_size": spec.hidden_size,
+            "patch_size": model_family(family).patch_size,
+            "num_position_embeddings": 64,  # an 8 x 8 grid of learned positions, interpolated per image
+            "deepstack_visual_indexes": [0],  # one early vision block also feeds the first decoder layer
+        }
     from transformers import Qwen2_5_VLConfig
 
     return Qwen2_5_VLConfig, {
@@ -167,6 +191,15 @@ def _vision_config(family: Family, spec: TinyModelSpec) -> tuple[type, dict[str,
         "fullatt_block_indexes": [spec.vision_depth - 1],
         "window_size": 56,
     }
+
+
+def _rope_scaling(family: Family, spec: TinyModelSpec) -> dict[str, Any]:
+    """Multimodal rotary settings: Qwen3-VL interleaves the sections, with as many height as width frequencies."""
+    if family != "qwen3_vl":
+        return {"type": "mrope", "rope_type": "default", "mrope_section": spec.mrope_section}
+    half = spec.hidden_size // spec.num_attention_heads // 2
+    spatial = max(1, half * 5 // 16)  # Qwen3-VL's own split is [24, 20, 20] of 64
+    return {"rope_type": "default", "mrope_section": [half - 2 * spatial, spatial, spatial], "mrope_interleaved": True}
 
 
 def _build_config(family: Family, spec: TinyModelSpec, tokenizer):
@@ -181,12 +214,14 @@ def _build_config(family: Family, spec: TinyModelSpec, tokenizer):
         "num_key_value_heads": spec.num_key_value_heads,
         "max_position_embeddings": 4096,
         "rope_theta": 10000.0,
-        "rope_scaling": {"type": "mrope", "rope_type": "default", "mrope_section": spec.mrope_section},
+        "rope_scaling": _rope_scaling(family, spec),
         "tie_word_embeddings": True,
         "bos_token_id": token_id("<|endoftext|>"),
         "eos_token_id": token_id("<|im_end|>"),
         "pad_token_id": token_id("<|endoftext|>"),
     }
+    if family == "qwen3_vl":
+        text_config["head_dim"] = spec.hidden_size // spec.num_attention_heads
     special_ids = {
         "image_token_id": token_id("<|image_pad|>"),
         "video_token_id": token_id("<|video_pad|>"),
@@ -204,31 +239,51 @@ def _build_config(family: Family, spec: TinyModelSpec, tokenizer):
     return config
 
 
+def _processor_classes(family: Family) -> tuple[type, str]:
+    """The family's processor class and the name of its video processor class."""
+    if family == "qwen2_vl":
+        from transformers import Qwen2VLProcessor
+
+        return Qwen2VLProcessor, "Qwen2VLVideoProcessor"
+    if family == "qwen3_vl":
+        from transformers import Qwen3VLProcessor
+
+        return Qwen3VLProcessor, "Qwen3VLVideoProcessor"
+    from transformers import Qwen2_5_VLProcessor
+
+    return Qwen2_5_VLProcessor, "Qwen2VLVideoProcessor"
+
+
 def _build_processor(family: Family, spec: TinyModelSpec, tokenizer):
+    import transformers
     from transformers import Qwen2VLImageProcessor
 
-    image_processor = Qwen2VLImageProcessor(min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
-    video_kwargs = {"min_pixels": spec.min_pixels, "max_pixels": spec.max_pixels}
-    if family == "qwen2_vl":
-        from transformers import Qwen2VLProcessor as processor_class
-    else:
-        from transformers import Qwen2_5_VLProcessor as processor_class
+    patches = {"patch_size": model_family(family).patch_size}
+    if family == "qwen3_vl":  # Qwen3-VL normalises to [-1, 1] (its preprocessor_config.json)
+        patches.update(image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+    image_processor = Qwen2VLImageProcessor(min_pixels=spec.min_pixels, max_pixels=spec.max_pixels, **patches)
+    processor_class, video_class_name = _processor_classes(family)
+    chat_template = tokenizer.chat_template
     try:
-        from transformers import Qwen2VLVideoProcessor
-
-        video_processor = Qwen2VLVideoProcessor(
-            size={"shortest_edge": spec.min_pixels, "longest_edge": spec.max_pixels}, **video_kwargs
-        )
-        return processor_class(
-            image_processor=image_processor,
-            tokenizer=tokenizer,
-            video_processor=video_processor,
-            chat_template=QWEN_VL_CHAT_TEMPLATE,
+        video_class = getattr(transformers, video_class_name)
+        video_processor = video_class(
+            size={"shortest_edge": spec.min_pixels, "longest_edge": spec.max_pixels},
+            min_pixels=spec.min_pixels,
+            max_pixels=spec.max_pixels,
+            **patches,
         )
     except ImportError:  # video processors need torchvision
-        return processor_class(
-            image_processor=image_processor, tokenizer=tokenizer, chat_template=QWEN_VL_CHAT_TEMPLATE
-        )
+        if family == "qwen3_vl":
+            raise ImportError(
+                "a tiny Qwen3-VL needs torchvision: Qwen3VLProcessor requires its video processor"
+            ) from None
+        return processor_class(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
+    return processor_class(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=video_processor,
+        chat_template=chat_template,
+    )
 
 
 def build_tiny_qwen_vl(
@@ -241,16 +296,18 @@ def build_tiny_qwen_vl(
 
     Args:
         path: Output directory (created if missing; existing files are overwritten).
-        family: ``"qwen2_vl"`` (Qwen2-VL, 0-1000 grounding) or ``"qwen2_5_vl"`` (Qwen2.5-VL).
+        family: ``"qwen2_vl"`` (Qwen2-VL), ``"qwen2_5_vl"`` (Qwen2.5-VL) or ``"qwen3_vl"`` (Qwen3-VL): a key
+            of :data:`univg_plugin.qwen_vl.MODEL_FAMILIES`.
         seed: Seed of the random weights; the same seed and spec give identical files.
         spec: Sizes; :class:`TinyModelSpec` defaults when omitted.
 
     Returns:
         The checkpoint directory, loadable with ``AutoProcessor.from_pretrained`` and
         ``AutoModelForImageTextToText.from_pretrained`` (or the model class) and usable with
-        LLaMA-Factory's ``qwen2_vl`` template and TRL's ``GRPOTrainer``.
+        the family's LLaMA-Factory template (``ModelFamily.llamafactory_template``) and TRL's ``GRPOTrainer``.
     """
     import torch
+    import transformers
     from transformers import GenerationConfig
 
     if family not in FAMILIES:
@@ -259,15 +316,10 @@ def build_tiny_qwen_vl(
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
 
-    tokenizer = _train_tokenizer(spec)
+    tokenizer = _train_tokenizer(family, spec)
     config = _build_config(family, spec, tokenizer)
-    if family == "qwen2_vl":
-        from transformers import Qwen2VLForConditionalGeneration as model_class
-    else:
-        from transformers import Qwen2_5_VLForConditionalGeneration as model_class
-
     torch.manual_seed(seed)
-    model = model_class(config).to(torch.float32).eval()
+    model = getattr(transformers, model_family(family).model_class)(config).to(torch.float32).eval()
     if spec.language_init_std is not None:
         for module in model.model.language_model.modules():
             if isinstance(module, torch.nn.Linear):

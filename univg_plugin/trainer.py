@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
+from .boxes import CoordinateSpace
 from .compat import require_supported_torch, require_supported_trl
 from .plugins import Registry
-from .qwen_vl import VISION_PLACEHOLDER_TOKENS
+from .qwen_vl import VISION_PLACEHOLDER_TOKENS, ModelFamily, family_of_model_type, model_family
 from .rewards import REWARDS
 from .rewards import get as get_reward
 from .weighting import difficulty_weights, group_mean, resolve_method
@@ -64,17 +67,51 @@ def _pixel_limits(image_processor: Any) -> tuple[int, int] | None:
     return None if low is None or high is None else (int(low), int(high))
 
 
-def _missing_pixel_options(reward: Any) -> list[str]:
-    """The pixel-limit options ``reward`` takes as keywords and was not given (``get`` options, partial keywords)."""
+def _keyword_parameters(reward: Any) -> dict[str, inspect.Parameter]:
+    """The parameters ``reward`` takes as keywords, by name; none for a reward model or a callable without signature."""
     if isinstance(reward, torch.nn.Module):
-        return []
+        return {}
     try:
         parameters = inspect.signature(reward).parameters.values()
     except (TypeError, ValueError):  # a callable without a signature
-        return []
+        return {}
     keyword = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    given = {**(getattr(reward, "options", None) or {}), **(getattr(reward, "keywords", None) or {})}
-    return [p.name for p in parameters if p.name in _PIXEL_OPTIONS and p.kind in keyword and p.name not in given]
+    return {p.name: p for p in parameters if p.kind in keyword}
+
+
+def _given_options(reward: Any) -> dict[str, Any]:
+    """The options ``reward`` was configured with: a registry reward's ``options``, a partial's keywords."""
+    return {**(getattr(reward, "options", None) or {}), **(getattr(reward, "keywords", None) or {})}
+
+
+def _missing_pixel_options(reward: Any) -> list[str]:
+    """The pixel-limit options ``reward`` takes as keywords and was not given (``get`` options, partial keywords)."""
+    given = _given_options(reward)
+    return [name for name in _keyword_parameters(reward) if name in _PIXEL_OPTIONS and name not in given]
+
+
+def _family_option(reward: Any, family: ModelFamily, name: str) -> dict[str, str]:
+    """``{"model_family": family.name}`` for a reward that takes it, was not given it, and reads boxes in
+    ``family``'s space or in ``abs_input`` (whose input sizes are the family's patches); else ``{}``.
+
+    A reward set to read another normalized space than the family writes is left as it is: the model was taught
+    another family's convention (e.g. Qwen2.5-VL on 0-1000 data), whose answers the family's syntax check would flag.
+
+    Raises:
+        ValueError: the reward was given another family than the model's (named ``name``).
+    """
+    parameters, given = _keyword_parameters(reward), _given_options(reward)
+    if given.get("model_family") not in (None, family.name):
+        raise ValueError(
+            f"reward {name!r} has model_family={given['model_family']!r}, but the model is {family.name} "
+            f"(its config's model_type): use the {family.name} reward (univg_plugin.rewards.presets) or leave "
+            "model_family unset for the trainer to give the model's"
+        )
+    if "model_family" not in parameters or "model_family" in given:
+        return {}
+    default = parameters["space"].default if "space" in parameters else None
+    space = given.get("space", None if default is inspect.Parameter.empty else default)
+    return {"model_family": family.name} if space in (None, family.box_space, CoordinateSpace.ABS_INPUT.value) else {}
 
 
 def _is_async(reward: Any) -> bool:
@@ -118,6 +155,28 @@ def registry_rewards(reward_funcs: Any) -> Any:
     if isinstance(reward_funcs, list):
         return [get_reward(f) if isinstance(f, str) and f in REWARDS else f for f in reward_funcs]
     return reward_funcs
+
+
+#: How ``from_pretrained`` renames the legacy keys a Qwen-VL checkpoint is saved with (``visual.*``,
+#: ``model.layers.*``): transformers 4.57's ``_checkpoint_conversion_mapping``, which 5.x keeps elsewhere.
+LEGACY_QWEN_VL_KEYS = {"^visual": "model.visual", r"^model(?!\.(language_model|visual))": "model.language_model"}
+
+
+def _checkpoint_state(directory: Path) -> dict[str, torch.Tensor] | None:
+    """The full-model weights saved in ``directory`` (``model*.safetensors``); None when there are none."""
+    from safetensors.torch import load_file
+
+    files = sorted(directory.glob("model*.safetensors"))
+    return {key: tensor for file in files for key, tensor in load_file(file).items()} if files else None
+
+
+def _renamed(key: str, mapping: dict[str, str]) -> str:
+    """``key`` renamed by the first pattern of ``mapping`` that matches it."""
+    for pattern, replacement in mapping.items():
+        renamed, count = re.subn(pattern, replacement, key)
+        if count:
+            return renamed
+    return key
 
 
 @dataclass
@@ -193,18 +252,57 @@ class DifficultyAwareGRPOTrainer(GRPOTrainer):
         self._pending_weights: torch.Tensor | None = None
         if self.difficulty["suppress_vision_tokens"]:
             self._suppress_vision_tokens()
-        self._pass_pixel_limits()
+        self._pass_model_settings()
 
-    def _pass_pixel_limits(self) -> None:
-        """Give each reward that takes ``min_pixels``/``max_pixels``, and was not given them, the processor's."""
-        limits = _pixel_limits(getattr(self.processing_class, "image_processor", None))
-        if limits is None:
-            return
-        rewards = list(self.reward_funcs)  # TRL keeps the caller's list: leave it as it was passed
+    def create_optimizer(self):
+        """transformers' optimizer without empty parameter groups.
+
+        With LoRA the no-weight-decay group is empty; DeepSpeed ZeRO-3 drops it from its optimizer while the
+        learning-rate scheduler still counts it, and torch 2.14's scheduler then fails the first step
+        ("zip() argument 2 is longer than argument 1").
+        """
+        optimizer = super().create_optimizer()
+        optimizer.param_groups[:] = [group for group in optimizer.param_groups if group["params"]]
+        return optimizer
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
+        """transformers' loader for ``resume_from_checkpoint``, with the keys renamed as ``from_pretrained`` does.
+
+        transformers (4.57 and 5.x) saves Qwen-VL models under their legacy keys (``visual.*``, ``model.layers.*``)
+        and its ``Trainer._load_from_checkpoint`` matches none of them: a resumed run would only warn and go on from
+        the initial weights. Such full-model checkpoints are loaded here; the others (adapters, DeepSpeed's, ones
+        whose keys fit) by transformers.
+        """
+        model = self.model if model is None else model
+        state = _checkpoint_state(Path(resume_from_checkpoint))
+        if state is None or set(state) <= set(model.state_dict()):
+            return super()._load_from_checkpoint(resume_from_checkpoint, model)
+        mapping = getattr(model, "_checkpoint_conversion_mapping", None) or LEGACY_QWEN_VL_KEYS
+        result = model.load_state_dict({_renamed(key, mapping): tensor for key, tensor in state.items()}, strict=False)
+        missing = set(result.missing_keys) - set(getattr(model, "_tied_weights_keys", None) or ())
+        if missing or result.unexpected_keys:
+            raise ValueError(
+                f"checkpoint {resume_from_checkpoint} does not fit the model: missing keys {sorted(missing)[:5]}, "
+                f"unexpected keys {sorted(result.unexpected_keys)[:5]}"
+            )
+        return None
+
+    def _pass_model_settings(self) -> None:
+        """Give each reward the processor's pixel limits and the model's family, where it takes them and was not
+        given them (see :func:`_family_option`); the caller's list and rewards are left as they were passed.
+
+        Raises:
+            ValueError: a reward given another ``model_family`` than the model's.
+        """
+        limits = _pixel_limits(getattr(self.processing_class, "image_processor", None)) or ()
+        family_name = family_of_model_type(getattr(getattr(self.model, "config", None), "model_type", None))
+        rewards = list(self.reward_funcs)
         for index, reward in enumerate(rewards):
             missing = _missing_pixel_options(reward)
-            if missing:
-                defaults = {name: value for name, value in zip(_PIXEL_OPTIONS, limits) if name in missing}
+            defaults: dict[str, Any] = {name: value for name, value in zip(_PIXEL_OPTIONS, limits) if name in missing}
+            if family_name is not None:
+                defaults.update(_family_option(reward, model_family(family_name), self.reward_func_names[index]))
+            if defaults:
                 rewards[index] = _with_defaults(reward, defaults, self.reward_func_names[index])
         self.reward_funcs = rewards
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from plugin_site import install_test_plugin
 
 from univg_plugin.compat import feature_problems
 from univg_plugin.data import get_format, read
@@ -17,17 +16,7 @@ from univg_plugin.data.formats import FORMATS
 from univg_plugin.rewards import REWARDS, get, load
 from univg_plugin.weighting import WEIGHTING_METHODS, difficulty_weights
 
-PLUGIN_PACKAGE = Path(__file__).resolve().parents[1] / "plugin_package"
 PROVIDER = "univg-test-plugin"
-
-
-def install_test_plugin(target: Path) -> Path:
-    """Install tests/plugin_package into ``target`` (a folder to put on sys.path) with pip, offline."""
-    source = target.parent / "plugin_package_source"
-    shutil.copytree(PLUGIN_PACKAGE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-    subprocess.run([*command, "--target", str(target), str(source)], check=True, capture_output=True)
-    return target
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from univg_plugin.boxes import (
     parse_image_index,
     smart_resize,
 )
+from univg_plugin.qwen_vl import MODEL_FAMILIES
 
 NAN, INF = float("nan"), float("inf")
 
@@ -204,7 +205,9 @@ def test_smart_resize_matches_transformers():
 
     rng = random.Random(0)
     limits = [(56 * 56, 14 * 14 * 4 * 1280), (3136, 640000), (56 * 56, 112 * 112), (256 * 28 * 28, 1280 * 28 * 28)]
-    heights, widths, expected = [], [], {limit: [] for limit in limits}
+    factors = sorted({family.resize_factor for family in MODEL_FAMILIES.values()})  # Qwen3-VL's images: factor 32
+    assert factors == [28, 32]
+    heights, widths, expected = [], [], {(limit, factor): [] for limit in limits for factor in factors}
     while len(heights) < 3000:
         height, width = rng.randint(1, 6000), rng.randint(1, 6000)
         if max(height, width) / min(height, width) > 200:  # transformers refuses these
@@ -212,9 +215,12 @@ def test_smart_resize_matches_transformers():
         heights.append(height)
         widths.append(width)
         for limit in limits:
-            expected[limit].append(reference(height, width, min_pixels=limit[0], max_pixels=limit[1]))
-    for (min_pixels, max_pixels), pairs in expected.items():
-        got_h, got_w = smart_resize(heights, widths, min_pixels=min_pixels, max_pixels=max_pixels)
+            for factor in factors:
+                expected[limit, factor].append(
+                    reference(height, width, factor, min_pixels=limit[0], max_pixels=limit[1])
+                )
+    for ((min_pixels, max_pixels), factor), pairs in expected.items():
+        got_h, got_w = smart_resize(heights, widths, factor, min_pixels=min_pixels, max_pixels=max_pixels)
         assert got_h.dtype == np.int64
         assert list(zip(got_h.tolist(), got_w.tolist())) == pairs
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
-from univg_plugin.compat import FEATURES, feature_problems, support_report
+from univg_plugin.compat import FEATURES, feature_problems, installed_version, support_report
 
 UNIVG = [sys.executable, "-m", "univg_plugin.cli"]
 
@@ -85,3 +88,40 @@ def test_doctor_flags_torch_2_9_naming_the_versions_that_work(tmp_path):
     assert result.returncode == 1
     line = next(line for line in result.stdout.splitlines() if " torch " in line)
     assert line.startswith("[BAD]") and "2.9.1" in line and ">=2.4,<2.9 or >=2.10" in line and "Conv3d" in line
+
+
+def test_doctor_says_which_families_this_environment_supports():
+    from click.testing import CliRunner
+
+    from univg_plugin.cli import main
+    from univg_plugin.cli.doctor import family_problems
+    from univg_plugin.qwen_vl import MODEL_FAMILIES
+
+    output = CliRunner().invoke(main, ["doctor"]).output
+    for name, family in MODEL_FAMILIES.items():
+        line = next(line for line in output.splitlines() if line[6:].startswith(f"family {name}:"))
+        problems = family_problems(family)
+        assert line.startswith("[-- ]" if problems else "[ok ]") and all(problem in line for problem in problems)
+        if not problems:
+            assert family.model_class in line
+    transformers = installed_version("transformers")
+    if importlib.util.find_spec("llamafactory") is not None and Version(transformers) >= Version("4.57"):
+        assert (
+            "family qwen3_vl: transformers Qwen3VLForConditionalGeneration, LLaMA-Factory template qwen3_vl" in output
+        )
+
+
+def test_family_problems_name_the_missing_class_and_template():
+    from univg_plugin.cli.doctor import family_problems
+    from univg_plugin.qwen_vl import MODEL_FAMILIES
+
+    unknown = dataclasses.replace(
+        MODEL_FAMILIES["qwen3_vl"], model_class="Qwen9VLForConditionalGeneration", llamafactory_template="qwen9_vl"
+    )
+    problems = family_problems(unknown)
+    if importlib.util.find_spec("transformers") is None:
+        assert problems == ["transformers is not installed"]
+        return
+    assert problems[0].startswith("transformers ") and problems[0].endswith(" has no Qwen9VLForConditionalGeneration")
+    if importlib.util.find_spec("llamafactory") is not None:
+        assert problems[1] == "LLaMA-Factory 0.9.5 has no template 'qwen9_vl'"

@@ -9,6 +9,8 @@ import sys
 import pytest
 from PIL import Image
 
+from univg_plugin.demo.runner import preparation
+
 ROWS = (
     "untrained model",
     "mean training box (trivial baseline)",
@@ -20,10 +22,11 @@ ROWS = (
 
 @pytest.mark.slow
 @pytest.mark.llamafactory
-def test_quick_demo_writes_the_whole_report(tmp_path):
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"])
+def test_quick_demo_writes_the_whole_report(tmp_path, family):
     out = tmp_path / "demo"
     result = subprocess.run(
-        [sys.executable, "-m", "univg_plugin.cli", "demo", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "univg_plugin.cli", "demo", "--quick", "--family", family, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=900,
@@ -52,7 +55,15 @@ def test_quick_demo_writes_the_whole_report(tmp_path):
     weighted = json.loads((out / "stage2_weighted" / "trainer_state.json").read_text())["log_history"]
     assert any("difficulty/phi_mean" in entry for entry in weighted)
     assert "total" in result.stdout and "report:" in result.stdout
+    # every phase says what it does, and nothing warns about what a user cannot change
+    assert "evaluation: 4 checkpoints answer 24 held-out samples" in result.stdout
+    assert "max_length" not in result.stderr and "fast processor" not in result.stderr
+    log = (out / "logs" / "stage1.log").read_text()
+    (tmp_path / "preprocessing.log").write_text(log.split("***** Running training *****")[0])
+    assert preparation(tmp_path / "preprocessing.log") == "preprocessing: tokenizing 200/200 samples"
     assert (out / "configs" / "stage1.yaml").is_file() and (out / "configs" / "stage2_weighted.yaml").is_file()
+    assert json.loads((out / "stage2_weighted" / "config.json").read_text())["model_type"] == family
+    assert f"Model family {family}." in report and summary["plan"]["family"] == family
 
 
 def test_steps_option_is_validated():

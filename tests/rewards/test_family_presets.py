@@ -159,7 +159,8 @@ def test_the_ground_truth_space_comes_from_a_column_else_the_family_default_else
 
 
 def test_preset_options_are_checked_and_the_family_space_is_kept():
-    assert preset("qwen2_vl", "iou_threshold", threshold=0.7).options == {"space": "norm1000", "threshold": 0.7}
+    expected = {"space": "norm1000", "model_family": "qwen2_vl", "threshold": 0.7}
+    assert preset("qwen2_vl", "iou_threshold", threshold=0.7).options == expected
     assert preset("qwen2_5_vl", "iou", name="accuracy").__name__ == "accuracy"
     with pytest.raises(ValueError, match="qwen2_5_vl writes boxes in abs_input, not norm1000"):
         preset("qwen2_5_vl", "iou", space="norm1000")

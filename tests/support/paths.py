@@ -6,3 +6,5 @@ from pathlib import Path
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 #: The distributed GRPO script run under torchrun.
 DISTRIBUTED_GRPO_SCRIPT = Path(__file__).resolve().with_name("distributed_grpo.py")
+#: Two GRPO steps of DifficultyAwareGRPOTrainer, run under accelerate + DeepSpeed ZeRO-3 or torchrun.
+DEEPSPEED_GRPO_SCRIPT = Path(__file__).resolve().with_name("deepspeed_grpo.py")

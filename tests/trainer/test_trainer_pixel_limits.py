@@ -79,7 +79,12 @@ def test_the_trainer_passes_its_processors_limits_to_the_rewards_that_take_them(
     assert seen == [(MIN_PIXELS, MAX_PIXELS)]
     assert trainer.reward_func_names == ["iou", "format", "third_party"]
     assert [reward.__name__ for reward in trainer.reward_funcs] == trainer.reward_func_names
-    assert trainer.reward_funcs[0].options == {"space": "abs_input", "min_pixels": MIN_PIXELS, "max_pixels": MAX_PIXELS}
+    assert trainer.reward_funcs[0].options == {
+        "space": "abs_input",
+        "min_pixels": MIN_PIXELS,
+        "max_pixels": MAX_PIXELS,
+        "model_family": "qwen2_5_vl",  # the model's (tests/trainer/test_trainer_model_family.py)
+    }
     assert trainer.reward_funcs[1] is text_format  # takes no pixel limits: left as it is
     assert rewards == [iou, text_format, third_party] and iou.options == {
         "space": "abs_input"
@@ -89,7 +94,7 @@ def test_the_trainer_passes_its_processors_limits_to_the_rewards_that_take_them(
 def test_pixel_limits_given_to_a_reward_win_over_the_processors(tmp_path, checkpoint, dataset):
     iou = get("iou", space="abs_input", min_pixels=DEFAULT_MIN_PIXELS, max_pixels=DEFAULT_MAX_PIXELS)
     trainer = trainer_with([iou], checkpoint, dataset, tmp_path)
-    assert trainer.reward_funcs[0] is iou
+    assert trainer.reward_funcs[0].options == {**iou.options, "model_family": "qwen2_5_vl"}  # its limits kept
     assert trainer_rewards(trainer)[:, 0] == pytest.approx([0.219] * GROUP, abs=1e-3)
 
 

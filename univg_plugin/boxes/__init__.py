@@ -32,7 +32,7 @@ Edge cases, all defined and none raising:
 
 from .geometry import giou, iou, iou_matrix, is_valid_box
 from .image_index import MAX_INDEX_DIGITS, ORDINALS, answer_image_index, parse_image_index
-from .parse import AnswerPolicy, answer_boxes, answer_text, first_answer_boxes, parse_boxes
+from .parse import AnswerPolicy, answer_block, answer_boxes, answer_text, first_answer_boxes, parse_boxes
 from .spaces import CoordinateSpace, convert_boxes, input_size_from_grid, smart_resize
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "ORDINALS",
     "AnswerPolicy",
     "CoordinateSpace",
+    "answer_block",
     "answer_boxes",
     "answer_image_index",
     "answer_text",

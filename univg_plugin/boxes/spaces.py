@@ -43,7 +43,8 @@ def smart_resize(
     Args:
         height: Original heights.
         width: Original widths.
-        factor: Patch size times merge size (28 for Qwen2-VL and Qwen2.5-VL).
+        factor: Patch size times merge size (``ModelFamily.resize_factor``: 28 for Qwen2-VL and Qwen2.5-VL, 32
+            for Qwen3-VL, whose patches are 16 pixels).
         min_pixels: The processor's ``min_pixels``.
         max_pixels: The processor's ``max_pixels``.
 
@@ -79,7 +80,8 @@ def input_size_from_grid(
 
     Args:
         image_grid_thw: One ``(t, h, w)`` row per image, in patches (a single row is accepted too).
-        patch_size: The vision tower's patch size (14 for Qwen2-VL and Qwen2.5-VL).
+        patch_size: The vision tower's patch size (``ModelFamily.patch_size``: 14 for Qwen2-VL and Qwen2.5-VL,
+            16 for Qwen3-VL).
 
     Returns:
         A float64 ``(n, 2)`` array of ``(width, height)``.
@@ -119,6 +121,7 @@ def convert_boxes(
     *,
     min_pixels: int = DEFAULT_MIN_PIXELS,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    factor: int = RESIZE_FACTOR,
 ) -> np.ndarray:
     """Convert boxes between coordinate spaces (vectorized; no clipping, no rounding).
 
@@ -138,6 +141,8 @@ def convert_boxes(
             ``smart_resize(image_size, min_pixels, max_pixels)``.
         min_pixels: The processor's ``min_pixels`` (only to compute ``input_size``).
         max_pixels: The processor's ``max_pixels`` (only to compute ``input_size``).
+        factor: The family's resize factor (only to compute ``input_size``): ``ModelFamily.resize_factor``,
+            28 for Qwen2-VL / Qwen2.5-VL, 32 for Qwen3-VL.
 
     Returns:
         A float64 array with the shape of ``boxes``.
@@ -162,7 +167,7 @@ def convert_boxes(
     size = None if image_size is None else np.asarray(image_size, dtype=np.float64).reshape(-1, 2)
     model_size = None if input_size is None else np.asarray(input_size, dtype=np.float64).reshape(-1, 2)
     if model_size is None and size is not None and CoordinateSpace.ABS_INPUT in (source, target):
-        height, width = smart_resize(size[:, 1], size[:, 0], min_pixels=min_pixels, max_pixels=max_pixels)
+        height, width = smart_resize(size[:, 1], size[:, 0], factor, min_pixels, max_pixels)
         model_size = np.stack([width, height], axis=1).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # divide by the source extent, then multiply by the target's: 500 / 1000 is exactly what the

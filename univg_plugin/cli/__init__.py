@@ -14,6 +14,7 @@ from .demo import demo
 from .doctor import doctor
 from .eval import eval_group
 from .plugins import plugins
+from .predict import app, predict
 from .rewards import rewards
 from .tiny import tiny_model
 
@@ -35,3 +36,5 @@ main.add_command(plugins)
 main.add_command(data)
 main.add_command(eval_group)
 main.add_command(demo)
+main.add_command(predict)
+main.add_command(app)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..qwen_vl import MODEL_FAMILIES
 from .options import DIRECTORY, EXISTING_FILE, parse_key_values, read_option
 
 
@@ -142,6 +143,12 @@ def validate_command(
 @click.option(
     "-w", "--write-option", "write_options", multiple=True, help="Writer option KEY=VALUE (e.g. dataset_name=train)."
 )
+@click.option(
+    "--family",
+    type=click.Choice(sorted(MODEL_FAMILIES)),
+    help="Write answers as this model family does (univg_stage1, sharegpt, univg_stage2; the writer option "
+    "`family`): qwen2_5_vl also needs -w min_pixels=N -w max_pixels=N, its processor's. [default: qwen2_vl]",
+)
 def convert_command(
     source: Path,
     destination: Path,
@@ -154,6 +161,7 @@ def convert_command(
     allow_empty: bool,
     read_options: tuple[str, ...],
     write_options: tuple[str, ...],
+    family: str | None,
 ) -> None:
     """Convert SOURCE (in --from format) to DESTINATION (in --to format), streaming.
 
@@ -164,6 +172,8 @@ def convert_command(
     list that breaks off (or has content after it) stops the conversion even with --skip-invalid.
 
     Example: univg data convert --from mig_bench --to univg MIG_data.json mig.jsonl --skip-invalid
+
+    Example: univg data convert --from univg --to sharegpt --family qwen3_vl data.jsonl sft/train.jsonl
     """
     from ..data import DataError, convert
 
@@ -188,7 +198,10 @@ def convert_command(
             allow_empty=allow_empty,
             progress=None,
             read_options=parse_key_values(read_options, "--read-option"),
-            write_options=parse_key_values(write_options, "--write-option"),
+            write_options={
+                **parse_key_values(write_options, "--write-option"),
+                **({"family": family} if family else {}),
+            },
         )
     except (DataError, ValueError, TypeError) as error:
         click.echo(f"error: {error}", err=True)
@@ -224,6 +237,52 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
         click.echo(stats.render())
         if skipped:
             click.echo(f"{skipped} bad row(s) skipped: run `univg data validate {file}`", err=True)
+
+
+@data.command("preview")
+@click.argument("file", type=EXISTING_FILE)
+@click.option("--out", "out_dir", type=DIRECTORY, required=True, help="Where index.html and images/ go.")
+@click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE (see `univg data formats`).")
+@click.option("--n", "count", type=int, default=24, show_default=True, help="How many samples (the first ones).")
+@click.option("--ids", multiple=True, help="Show these sample ids instead (comma-separated, or repeat the option).")
+@click.option("--seed", type=int, help="Show a seeded random choice of --n samples instead of the first ones.")
+@click.option(
+    "--media-root", type=DIRECTORY, help="Directory the image paths are relative to [default: FILE's directory]."
+)
+@click.option("--min-pixels", type=int, help="Processor min_pixels for abs_input boxes [default: Qwen2-VL's].")
+@click.option("--max-pixels", type=int, help="Processor max_pixels for abs_input boxes [default: Qwen2-VL's].")
+@click.option("--workers", type=int, help="Drawing processes [default: the usable CPUs].")
+@read_option("Reader option KEY=VALUE (e.g. space=norm1).")
+def preview_command(
+    file: Path, out_dir: Path, fmt: str, ids: tuple[str, ...], read_options: tuple[str, ...], **settings
+) -> None:
+    """Draw samples of FILE with their truth boxes on their images: OUT/index.html (open it in a browser).
+
+    Boxes are drawn where the sample's coordinate space puts them, so a box in the wrong space shows in
+    the wrong place; the target image is marked, the question and the reasoning are the caption. Bad
+    rows are skipped, counted and listed on the page; a missing image, a box outside its image and an
+    unspecified target image are noted on the sample's card.
+
+    Example: univg data preview mig.jsonl --n 50 --seed 0 --out preview/
+    """
+    from ..data import DataError
+    from ..data.preview import preview
+
+    wanted = [identity.strip() for value in ids for identity in value.split(",") if identity.strip()]
+    try:
+        result = preview(
+            file, out_dir, fmt, ids=wanted, progress=None, **settings, **parse_key_values(read_options, "--read-option")
+        )
+    except (DataError, ValueError, TypeError) as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+    if result.missing_ids:
+        click.echo(f"warning: ids not in {file}: {', '.join(result.missing_ids)}", err=True)
+    if result.bad_rows:
+        click.echo(f"warning: {result.bad_rows} bad row(s) skipped (listed on the page)", err=True)
+    if result.notes:
+        click.echo(f"note: {len(result.notes)} note(s) on the cards, e.g. {result.notes[0]}", err=True)
+    click.echo(f"wrote {result.samples} sample(s) to {result.page}")
 
 
 @data.command("synth")

@@ -4,7 +4,38 @@ from __future__ import annotations
 
 import click
 
-from ..compat import FEATURES, feature_problems, support_report
+from ..compat import FEATURES, feature_problems, installed_version, support_report
+from ..qwen_vl import MODEL_FAMILIES, ModelFamily
+
+
+def family_problems(family: ModelFamily) -> list[str]:
+    """What the installed transformers and LLaMA-Factory lack for ``family`` (its model class, its template)."""
+    import importlib.util
+
+    problems = []
+    if importlib.util.find_spec("transformers") is None:
+        problems.append("transformers is not installed")
+    else:
+        import transformers
+
+        if not hasattr(transformers, family.model_class):
+            problems.append(f"transformers {transformers.__version__} has no {family.model_class}")
+    if importlib.util.find_spec("llamafactory") is not None:
+        from llamafactory.data.template import TEMPLATES
+
+        if family.llamafactory_template not in TEMPLATES:
+            version = installed_version("llamafactory")
+            problems.append(f"LLaMA-Factory {version} has no template {family.llamafactory_template!r}")
+    return problems
+
+
+def _family_line(family: ModelFamily) -> str:
+    """``[ok ] family qwen3_vl: ...``: what this environment can do with ``family``."""
+    problems = family_problems(family)
+    if problems:
+        return f"[-- ] family {family.name}: {'; '.join(problems)}"
+    template = f", LLaMA-Factory template {family.llamafactory_template}" if installed_version("llamafactory") else ""
+    return f"[ok ] family {family.name}: transformers {family.model_class}{template}"
 
 
 @click.command()
@@ -13,8 +44,10 @@ def doctor() -> None:
 
     Prints one line per package with its version and whether it is supported, whether the
     LLaMA-Factory integration (the `stage: grpo` hook) is active, then what works here beyond the core
-    (rewards, boxes, weighting, data, eval scoring need none of these packages). Exits 1 when an
-    installed package is unsupported, naming the versions that work.
+    (rewards, boxes, weighting, data, eval scoring need none of these packages), then which model families
+    (Qwen2-VL, Qwen2.5-VL, Qwen3-VL) the installed transformers and LLaMA-Factory support: the model class and,
+    where LLaMA-Factory is installed, its template. Exits 1 when an installed package is unsupported, naming the
+    versions that work (a family the installed versions lack is not a failure).
     """
     from ..integrations.llamafactory.status import integration_status
 
@@ -30,6 +63,8 @@ def doctor() -> None:
         problems = feature_problems(name)
         verdict = f"{'; '.join(problems)} (pip install 'univg-plugin[{feature.extra}]')" if problems else "works"
         click.echo(f"[{'-- ' if problems else 'ok '}] {name} ({feature.description}): {verdict}")
+    for family in MODEL_FAMILIES.values():
+        click.echo(_family_line(family))
     failures = [check for check in checks if not check.ok] + ([] if hook_ok else ["integration"])
     if failures:
         click.echo(f"{len(failures)} problem(s): see the lines marked BAD above.", err=True)

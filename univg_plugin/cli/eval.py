@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ..qwen_vl import MODEL_FAMILIES, checkpoint_family
 from .options import DIRECTORY, EXISTING_FILE, option_group, parse_key_values, read_option
 
 if TYPE_CHECKING:
@@ -44,12 +45,17 @@ _scoring_options = option_group(
         help="Directory the benchmark's image paths are relative to [default: the first benchmark's directory].",
     ),
     click.option(
+        "--family",
+        type=click.Choice(sorted(MODEL_FAMILIES)),
+        help="The model's family: its answers are read in its box space (qwen2_vl, qwen3_vl: norm1000; qwen2_5_vl: "
+        "abs_input) [default: none named; --space].",
+    ),
+    click.option(
         "--space",
         type=click.Choice(_SPACES),
-        default="norm1000",
-        show_default=True,
-        help="Coordinate space of the boxes the model writes: norm1000 (Qwen2-VL, UniVG-R1), abs_input "
-        "(Qwen2.5-VL: pixels of the resized input), norm1 (0-1 floats), abs_image (original pixels).",
+        help="Coordinate space of the boxes the model writes, over the --family's: norm1000 (Qwen2-VL, UniVG-R1, "
+        "Qwen3-VL), abs_input (Qwen2.5-VL: pixels of the resized input), norm1 (0-1 floats), abs_image (original "
+        "pixels) [default: the --family's, else norm1000].",
     ),
     click.option(
         "--answer-policy",
@@ -76,6 +82,14 @@ _scoring_options = option_group(
         "--ignore-unknown-ids", is_flag=True, help="Skip predictions whose id is not in the benchmark [default: error]."
     ),
     click.option("--no-plot", is_flag=True, help="Do not write the PNG bar chart."),
+    click.option(
+        "--gallery",
+        "gallery_count",
+        type=int,
+        default=4,
+        show_default=True,
+        help="Samples of each kind (worst, best, random) per group drawn in gallery.html (0: no gallery).",
+    ),
 )
 _generation_options = option_group(
     click.option("--batch-size", type=int, default=8, show_default=True, help="Samples per generate call."),
@@ -122,9 +136,14 @@ def _score_and_report(
     **settings: Any,
 ) -> None:
     from ..eval import score
+    from ..eval.gallery import write_gallery
+    from ..eval.predictions import as_predictions
 
+    settings["space"] = _model_space(settings["family"], settings["space"])  # score() takes the family too
     compare = settings.pop("compare") == "paper"
     plot = not settings.pop("no_plot")
+    gallery_count = settings.pop("gallery_count")
+    predictions = as_predictions(predictions)
     report = score(
         predictions,
         samples,
@@ -141,7 +160,29 @@ def _score_and_report(
     elif compare and not report.paper_values():
         click.echo("note: the paper's numbers are per task: group by task to see them beside each row", err=True)
     files = report.write(out_dir, compare=compare, plot=plot)
+    if gallery_count > 0:
+        files["gallery"] = write_gallery(report, samples, predictions, out_dir, count=gallery_count, progress=None)
     click.echo("wrote " + ", ".join(str(path) for path in files.values()), err=True)
+
+
+def _model_space(family: str | None, space: str | None) -> str:
+    """The space the answers are read in: ``--space``, else the family's, else Qwen2-VL's (norm1000)."""
+    return space or MODEL_FAMILIES[family or "qwen2_vl"].box_space
+
+
+def _note_checkpoint_family(model_path: Path, family: str | None, space: str | None) -> None:
+    """Say so when the checkpoint's own family writes boxes in another space than the one scored."""
+    try:
+        own = checkpoint_family(model_path).name
+    except (FileNotFoundError, ValueError):
+        return
+    scored = _model_space(family, space)
+    if own != family and MODEL_FAMILIES[own].box_space != scored:
+        click.echo(
+            f"note: the checkpoint is a {own} model, which writes boxes in {MODEL_FAMILIES[own].box_space}; its "
+            f"answers are scored in {scored} (pass --family {own} if it was trained in its family's convention)",
+            err=True,
+        )
 
 
 def _note_odd_truth(notes: list[tuple[str, str]], shown: int = 10) -> None:
@@ -193,7 +234,8 @@ def eval_group() -> None:
     Metrics per task and overall: accuracy at IoU >= 0.3 / 0.5 / 0.7, mean IoU, target-image accuracy
     (multi-image samples whose question does not name the target) and the share of outputs with no
     box; `average` is the unweighted mean over tasks (the paper's Avg). Outputs: a table on the
-    terminal, report.json, report.md, report.png and results.jsonl (one row per sample). See docs/eval.md.
+    terminal, report.json, report.md, report.png, results.jsonl (one row per sample) and gallery.html
+    (the worst, best and random answers of each group drawn on their images). See docs/eval.md.
     """
 
 
@@ -271,6 +313,7 @@ def run_command(
         root = media_root or benchmarks[0].parent
         out = out_dir or Path("eval") / f"{model_path.resolve().name}-{benchmarks[0].stem}"
         generation = {name: settings.pop(name) for name in _GENERATION}
+        _note_checkpoint_family(model_path, settings["family"], settings["space"])
         result = _generate(model_path, samples, out, root, settings["min_pixels"], settings["max_pixels"], generation)
         settings["min_pixels"] = settings["min_pixels"] or result.min_pixels
         settings["max_pixels"] = settings["max_pixels"] or result.max_pixels

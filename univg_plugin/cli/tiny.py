@@ -16,7 +16,8 @@ from ..tiny_models import FAMILIES
     type=click.Choice(FAMILIES),
     default="qwen2_vl",
     show_default=True,
-    help="Model family: Qwen2-VL (0-1000 boxes) or Qwen2.5-VL (absolute pixels).",
+    help="Model family: Qwen2-VL (0-1000 boxes), Qwen2.5-VL (pixels of the resized input) or Qwen3-VL "
+    "(JSON boxes in 0-1000, 16-pixel patches).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
 @click.option("--hidden-size", type=int, default=64, show_default=True, help="Language-model width.")
@@ -26,8 +27,8 @@ def tiny_model(path: Path, family: str, seed: int, hidden_size: int, layers: int
 
     The checkpoint has the real architecture classes, a trained byte-level BPE tokenizer with every
     Qwen special token, the chat template and image/video processors with small pixel limits. It
-    loads with transformers' AutoProcessor / AutoModelForImageTextToText, LLaMA-Factory's qwen2_vl
-    template and TRL's GRPOTrainer. Tests, tiny recipes and the demo use it.
+    loads with transformers' AutoProcessor / AutoModelForImageTextToText, the family's LLaMA-Factory
+    template (qwen2_vl; Qwen3-VL: qwen3_vl) and TRL's GRPOTrainer. Tests, tiny recipes and the demo use it.
     """
     from ..tiny_models import TinyModelSpec, build_tiny_qwen_vl
 

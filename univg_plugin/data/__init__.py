@@ -6,7 +6,8 @@
   name the file, the row and the field; :mod:`.io` streams JSON rows and writes files atomically;
 - :func:`validate_file` and :class:`DatasetStats`: whole-file checks and statistics;
 - :func:`paper_answer`, :func:`prompt_text`, :func:`grpo_row`, :func:`grpo_dataset`: a sample as
-  stage 1 (CoT-SFT) and stage 2 (GRPO) see it;
+  stage 1 (CoT-SFT) and stage 2 (GRPO) see it; :func:`family_answer` / :func:`family_boxes`: the answer as
+  each Qwen-VL family writes it;
 - :mod:`.synth`: seeded synthetic multi-image grounding data.
 """
 
@@ -16,6 +17,8 @@ from .formats import FORMATS, Format, get_format, register_format
 from .media import fill_image_sizes, media_issues
 from .render import (
     PAPER_INSTRUCTION,
+    family_answer,
+    family_boxes,
     grpo_dataset,
     grpo_features,
     grpo_row,
@@ -42,6 +45,8 @@ __all__ = [
     "Issue",
     "ValidationReport",
     "convert",
+    "family_answer",
+    "family_boxes",
     "fill_image_sizes",
     "get_format",
     "grpo_dataset",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..boxes import MAX_INDEX_DIGITS, AnswerPolicy, CoordinateSpace, answer_boxes, parse_image_index
+from ..boxes import MAX_INDEX_DIGITS, AnswerPolicy, CoordinateSpace, answer_boxes, parse_image_index, smart_resize
+from ..qwen_vl import ModelFamily, model_family
 from .errors import DataError, FieldError, Issue
 from .schema import IMAGE_PLACEHOLDER, GroundingSample, format_box
 
@@ -135,13 +136,57 @@ def norm1000_ints(sample: GroundingSample) -> np.ndarray:
         DataError: naming the sample and ``image_sizes`` when pixel boxes cannot be converted, or the
             box when it is too thin to survive the rounding.
     """
+    return family_boxes(sample, "qwen2_vl")
+
+
+def _model_input_size(sample: GroundingSample, family: ModelFamily, min_pixels: int, max_pixels: int) -> np.ndarray:
+    """The target image's ``(width, height)`` once the family's processor has resized it."""
+    size = sample.target_size()
+    if size is None:
+        raise FieldError("image_sizes", f"{family.name} writes pixels of the resized input, which needs image_sizes")
+    height, width = smart_resize(size[1], size[0], family.resize_factor, min_pixels, max_pixels)
+    return np.array([width, height, width, height], dtype=np.float64)
+
+
+def family_boxes(
+    sample: GroundingSample, family: str = "qwen2_vl", *, min_pixels: int | None = None, max_pixels: int | None = None
+) -> np.ndarray:
+    """The boxes as the integers ``family`` writes (rounded half up, clipped to its extent).
+
+    Qwen2-VL and Qwen3-VL: 0-1000 of the image; Qwen2.5-VL: pixels of the model input, the image resized by
+    ``smart_resize`` with the family's factor and the processor's pixel limits (which must then be given).
+
+    Raises:
+        ValueError: an unknown family, or an ``abs_input`` family without ``min_pixels`` / ``max_pixels``.
+        DataError: naming the sample and ``image_sizes`` when the conversion needs sizes it lacks, or the
+            box when it is too thin to survive the rounding.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["x.png"], question="q", boxes=[[0, 0, 500, 500]],
+        ...                     image_sizes=[[640, 480]])
+        >>> family_boxes(s, "qwen2_5_vl", min_pixels=3136, max_pixels=640000).tolist()
+        [[0, 0, 322, 238]]
+    """
+    conventions = model_family(family)
+    space = CoordinateSpace(conventions.box_space)
+    if space is CoordinateSpace.ABS_INPUT and (min_pixels is None or max_pixels is None):
+        raise ValueError(
+            f"{family} writes boxes in pixels of the resized model input: give min_pixels and max_pixels, the pixel "
+            "limits of the processor that will see the images (a recipe's image_min_pixels / image_max_pixels)"
+        )
     try:
-        boxes = sample.boxes_in(CoordinateSpace.NORM1000)
+        boxes = sample.boxes_in(space, min_pixels=min_pixels, max_pixels=max_pixels, factor=conventions.resize_factor)
+        extent = (
+            1000.0
+            if space is CoordinateSpace.NORM1000
+            else _model_input_size(sample, conventions, min_pixels, max_pixels)
+        )
     except FieldError as error:
         raise DataError(sample.where, [error.issue]) from None
-    rounded = np.clip(np.floor(boxes + 0.5), 0, 1000).astype(np.int64)
+    rounded = np.clip(np.floor(boxes + 0.5), 0, extent).astype(np.int64)
+    grid = "the 0-1000 integer grid" if space is CoordinateSpace.NORM1000 else f"{family}'s model-input pixel grid"
     collapsed = [
-        Issue(f"boxes[{index}]", f"{format_box(box)} collapses to {format_box(ints)} on the 0-1000 integer grid")
+        Issue(f"boxes[{index}]", f"{format_box(box)} collapses to {format_box(ints)} on {grid}")
         for index, (box, ints) in enumerate(zip(sample.boxes, rounded.tolist()))
         if ints[2] <= ints[0] or ints[3] <= ints[1]
     ]
@@ -150,12 +195,42 @@ def norm1000_ints(sample: GroundingSample) -> np.ndarray:
     return rounded
 
 
+def family_answer(
+    sample: GroundingSample, family: str = "qwen2_vl", *, min_pixels: int | None = None, max_pixels: int | None = None
+) -> str:
+    """The stage-1 assistant turn as ``family`` writes it: reasoning, then the boxes inside ``<answer>``.
+
+    The reasoning is wrapped in the family's ``thought_words`` (Qwen3-VL: ``<think>\\n...\\n</think>\\n\\n``) and
+    the boxes are written in its syntax and space (:func:`family_boxes`, ``ModelFamily.boxes_text``): Qwen2-VL
+    ``(x1,y1),(x2,y2)`` in 0-1000 (the paper's, :func:`paper_answer`), Qwen2.5-VL ``[{"bbox_2d": [...]}]`` in
+    model-input pixels, Qwen3-VL ``[{"bbox_2d": [...]}]`` in 0-1000. When a multi-image question does not name
+    the target image, the reasoning ends with :data:`TARGET_SENTENCE`.
+
+    Raises:
+        ValueError, DataError: as :func:`family_boxes`.
+
+    Example:
+        >>> s = GroundingSample(id="a", images=["1.png"], question="Which one?", reasoning="The red one.",
+        ...                     boxes=[[100, 200, 300, 400]])
+        >>> family_answer(s, "qwen3_vl")
+        '<think>\\nThe red one.\\n</think>\\n\\n<answer>[{"bbox_2d": [100, 200, 300, 400]}]</answer>'
+    """
+    conventions = model_family(family)
+    think = sample.reasoning or ""
+    if not names_target(sample.question, sample.target_image, len(sample.images)):
+        sentence = TARGET_SENTENCE.format(index=sample.target_image)
+        think = f"{think} {sentence}" if think else sentence
+    boxes = family_boxes(sample, family, min_pixels=min_pixels, max_pixels=max_pixels).tolist()
+    opening, closing = conventions.thought_words
+    return f"{opening}{think}{closing}<answer>{conventions.boxes_text(boxes)}</answer>"
+
+
 def paper_answer(sample: GroundingSample) -> str:
     """The stage-1 assistant turn in the paper's layout: ``<think>{reasoning}</think><answer>(x1,y1),(x2,y2)</answer>``.
 
     Boxes are 0-1000 integers (several are separated by a space). When a multi-image question does
     not name the target image, the reasoning ends with :data:`TARGET_SENTENCE`; the answer tag holds
-    only the box, so the paper's strict format reward matches.
+    only the box, so the paper's strict format reward matches. Qwen2-VL's :func:`family_answer`.
 
     Raises:
         DataError: when pixel boxes need ``image_sizes`` that the sample lacks.
@@ -170,12 +245,7 @@ def paper_answer(sample: GroundingSample) -> str:
         >>> answer
         '<answer>(100,200),(300,400)</answer>'
     """
-    think = sample.reasoning or ""
-    if not names_target(sample.question, sample.target_image, len(sample.images)):
-        sentence = TARGET_SENTENCE.format(index=sample.target_image)
-        think = f"{think} {sentence}" if think else sentence
-    boxes = " ".join(f"({x1},{y1}),({x2},{y2})" for x1, y1, x2, y2 in norm1000_ints(sample).tolist())
-    return f"<think>{think}</think><answer>{boxes}</answer>"
+    return family_answer(sample, "qwen2_vl")
 
 
 def prompt_messages(sample: GroundingSample) -> list[dict[str, Any]]:

@@ -223,7 +223,12 @@ class GroundingSample(BaseModel):
         return distinct.pop() if len(distinct) == 1 else None
 
     def boxes_in(
-        self, space: CoordinateSpace | str, *, min_pixels: int | None = None, max_pixels: int | None = None
+        self,
+        space: CoordinateSpace | str,
+        *,
+        min_pixels: int | None = None,
+        max_pixels: int | None = None,
+        factor: int | None = None,
     ) -> np.ndarray:
         """The boxes converted to another coordinate space (no rounding, no clipping).
 
@@ -231,6 +236,7 @@ class GroundingSample(BaseModel):
             space: The target space.
             min_pixels: The processor's ``min_pixels`` (only for ``abs_input``; default Qwen2-VL's).
             max_pixels: The processor's ``max_pixels`` (only for ``abs_input``; default Qwen2-VL's).
+            factor: The family's resize factor (only for ``abs_input``; default Qwen2-VL's 28; Qwen3-VL: 32).
 
         Returns:
             A float64 ``(k, 4)`` array.
@@ -259,7 +265,7 @@ class GroundingSample(BaseModel):
             )
         input_size = None
         if CoordinateSpace.ABS_INPUT in (self.space, target):
-            limits = {"min_pixels": min_pixels, "max_pixels": max_pixels}
+            limits = {"min_pixels": min_pixels, "max_pixels": max_pixels, "factor": factor}
             height, width = smart_resize(size[1], size[0], **{k: v for k, v in limits.items() if v is not None})
             input_size = (int(width), int(height))
         return convert_boxes(self.boxes, self.space, target, image_size=size, input_size=input_size)

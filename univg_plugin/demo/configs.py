@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .plan import ONE_TOKEN_PIXELS, DemoPlan
+from .plan import DemoPlan, input_pixels, one_token_pixels
 
 #: The ``univg_plugin`` package directory (the recipes ship inside it in a wheel, beside it in a checkout).
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -31,6 +31,16 @@ def _recipe(name: str) -> dict[str, Any]:
     return yaml.safe_load(recipe_path(name).read_text())
 
 
+def tiny_recipe(stage: str, family: str) -> str:
+    """The tiny recipe of ``stage`` (``sft`` or ``grpo``) for ``family``, relative to ``recipes/``.
+
+    Example:
+        >>> tiny_recipe("sft", "qwen2_vl"), tiny_recipe("grpo", "qwen3_vl")
+        ('tiny/sft.yaml', 'tiny/qwen3_vl/grpo.yaml')
+    """
+    return f"tiny/{stage}.yaml" if family == "qwen2_vl" else f"tiny/{family}/{stage}.yaml"
+
+
 def weighting_name(weighting: str) -> str:
     """The name of a stage-2 run (and of its output directory ``stage2_<name>``) with ``weighting``.
 
@@ -42,11 +52,12 @@ def weighting_name(weighting: str) -> str:
 
 
 def stage1_config(plan: DemoPlan, out: Path, seed: int) -> dict[str, Any]:
-    """``recipes/tiny/sft.yaml`` pointed at the demo's model, data and output, with the plan's sizes."""
-    config = _recipe("tiny/sft.yaml")
+    """The family's tiny stage-1 recipe (:func:`tiny_recipe`) pointed at the demo's model, data and output,
+    with the plan's sizes."""
+    config = _recipe(tiny_recipe("sft", plan.family))
     config.update(
         model_name_or_path=str(out / "model"),
-        image_max_pixels=plan.image_size**2,
+        image_max_pixels=input_pixels(plan),
         freeze_vision_tower=False,  # the vision tower is random too: it must learn
         dataset="demo_train",
         dataset_dir=str(out / "data"),
@@ -58,19 +69,20 @@ def stage1_config(plan: DemoPlan, out: Path, seed: int) -> dict[str, Any]:
         lr_scheduler_type="cosine",
         warmup_ratio=0.03,
         logging_steps=max(1, plan.sft_steps // 50),
-        preprocessing_num_workers=2,
+        preprocessing_num_workers=1,  # workers would each take torch's threads: 2 x 2 on 2 cores (docs/demo.md)
         seed=seed,
     )
     return config
 
 
 def stage2_config(plan: DemoPlan, out: Path, seed: int, weighting: str) -> dict[str, Any]:
-    """``recipes/tiny/grpo.yaml`` from the stage-1 output, difficulty weighting ``weighting``."""
-    config = _recipe("tiny/grpo.yaml")
+    """The family's tiny GRPO recipe (:func:`tiny_recipe`) from the stage-1 output, difficulty weighting
+    ``weighting``."""
+    config = _recipe(tiny_recipe("grpo", plan.family))
     config.update(
         model_name_or_path=str(out / "stage1"),
-        image_max_pixels=plan.image_size**2,
-        image_min_pixels=ONE_TOKEN_PIXELS,
+        image_max_pixels=input_pixels(plan),
+        image_min_pixels=one_token_pixels(plan.family),
         freeze_vision_tower=False,
         dataset="demo_train",
         dataset_dir=str(out / "data"),

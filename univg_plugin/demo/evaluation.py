@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,9 @@ import numpy as np
 from ..data import GroundingSample
 from ..data.schema import DIFFICULTIES
 from ..eval import EvalReport, generate_predictions, score
-from .plan import DemoPlan
+from ..qwen_vl import model_family
+from .plan import DemoPlan, input_pixels, one_token_pixels
+from .runner import cpu_cores
 
 #: The report row every stage-2 run is compared with, sample by sample.
 STAGE1_ROW = "stage 1: CoT-SFT"
@@ -46,27 +52,73 @@ def mean_box_output(train_samples: Iterable[GroundingSample]) -> str:
 def _score_row(
     plan: DemoPlan, out: Path, run: str | None, test_samples: Sequence[GroundingSample], baseline: str
 ) -> EvalReport:
-    """Generate the run's predictions (or take the baseline's answer), score them and write the results
+    """Score the run's predictions (:func:`predict_all`) or the baseline's answer and write the results
     to ``out/eval/<run>``."""
     eval_dir = out / "eval" / (run or "mean_box")
     eval_dir.mkdir(parents=True, exist_ok=True)
-    if run is None:
-        predictions: Any = {sample.id: baseline for sample in test_samples}
-    else:
-        predictions = eval_dir / "predictions.jsonl"
-        predictions.unlink(missing_ok=True)
-        generate_predictions(
-            out / run,
-            test_samples,
-            predictions,
-            batch_size=plan.eval_batch,
-            max_new_tokens=plan.max_completion_length,
-            media_root=out / "data" / "test",
-            progress=None,
-        )
-    report = score(predictions, test_samples, group_by="difficulty", media_root=out / "data" / "test")
+    predictions: Any = {sample.id: baseline for sample in test_samples} if run is None else _predictions(out, run)
+    space = "norm1000" if run is None else model_family(plan.family).box_space  # the baseline writes 0-1000
+    pixels = {"min_pixels": one_token_pixels(plan.family), "max_pixels": input_pixels(plan)}
+    report = score(
+        predictions, test_samples, group_by="difficulty", media_root=out / "data" / "test", space=space, **pixels
+    )
     report.write(eval_dir, plot=False)
     return report
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread inside the block: one of the evaluation's processes, beside the others on the
+    other cores (more threads than cores only wait for each other; measured in docs/demo.md)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _predictions(out: Path, run: str) -> Path:
+    return out / "eval" / run / "predictions.jsonl"
+
+
+def _predict(model: Path, samples: Sequence[GroundingSample], predictions: Path, options: dict[str, Any]) -> None:
+    """One checkpoint's predictions on one torch thread (a worker process of :func:`predict_all`)."""
+    with one_torch_thread():
+        generate_predictions(model, samples, predictions, progress=False, **options)
+
+
+def _rows(path: Path) -> int:
+    return sum(1 for _ in path.open()) if path.is_file() else 0
+
+
+def predict_all(plan: DemoPlan, out: Path, runs: Sequence[str], test_samples: Sequence[GroundingSample]) -> None:
+    """The predictions of every checkpoint ``out/<run>`` of ``runs`` on the held-out set, in
+    ``out/eval/<run>/predictions.jsonl``: as many checkpoints at once as there are cores, each in a fresh
+    process on one torch thread, with a bar per checkpoint fed by its predictions file."""
+    from tqdm.auto import tqdm
+
+    options = {"batch_size": plan.eval_batch, "max_new_tokens": plan.max_completion_length}
+    options["media_root"] = out / "data" / "test"
+    for run in runs:
+        _predictions(out, run).parent.mkdir(parents=True, exist_ok=True)
+        _predictions(out, run).unlink(missing_ok=True)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(cpu_cores(), len(runs)), mp_context=context) as pool:
+        jobs = [pool.submit(_predict, out / run, list(test_samples), _predictions(out, run), options) for run in runs]
+        bars = [tqdm(total=len(test_samples), desc=run, unit=" samples", position=k) for k, run in enumerate(runs)]
+        try:
+            while not all(job.done() for job in jobs):
+                time.sleep(1.0)
+                for bar, run in zip(bars, runs):
+                    bar.update(_rows(_predictions(out, run)) - bar.n)
+        finally:
+            for bar in bars:
+                bar.close()
+        for job in jobs:
+            job.result()  # a failed checkpoint's error, with its traceback
 
 
 def evaluate_runs(
@@ -75,15 +127,19 @@ def evaluate_runs(
     test_samples: Sequence[GroundingSample],
     train_samples: Iterable[GroundingSample],
     ablation: bool,
+    say: Callable[[str], None] = print,
 ) -> tuple[Table, dict[str, list[float]]]:
     """Acc@0.5 and mIoU (percent) per difficulty and overall for every row of the report, and each row's
-    per-sample IoUs (in the order of ``test_samples``)."""
+    per-sample IoUs (in the order of ``test_samples``); ``say`` gets a line, each checkpoint a bar."""
     table: Table = {}
     ious: dict[str, list[float]] = {}
     baseline = mean_box_output(train_samples)
-    for label, run in REPORT_ROWS:
-        if run == "stage2_unweighted" and not ablation:
-            continue
+    evaluated = [(label, run) for label, run in REPORT_ROWS if ablation or run != "stage2_unweighted"]
+    runs = [run for _, run in evaluated if run is not None]
+    at_once = min(cpu_cores(), len(runs))
+    say(f"evaluation: {len(runs)} checkpoints answer {len(test_samples)} held-out samples, {at_once} at a time")
+    predict_all(plan, out, runs, test_samples)
+    for label, run in evaluated:
         report = _score_row(plan, out, run, test_samples, baseline)
         rows = {name: group for name, group in report.groups.items()}
         rows["all"] = report.overall

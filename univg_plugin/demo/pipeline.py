@@ -18,7 +18,7 @@ from .configs import stage1_config, stage2_config, weighting_name
 from .evaluation import STAGE1_ROW, Table, evaluate_runs
 from .plan import PLANS, DemoPlan
 from .report import write_report
-from .runner import llamafactory_train
+from .runner import cpu_cores, llamafactory_train
 from .tasks import COMPACT_BUILDERS, DEMO_TASKS
 
 
@@ -34,7 +34,8 @@ def write_data(plan: DemoPlan, out: Path, split: str, n: int, seed: int) -> Path
         grid=plan.grid,
         tasks=DEMO_TASKS,
         builders=COMPACT_BUILDERS,
-        progress=None,
+        progress=True,
+        workers=cpu_cores(),
     )
     if split == "train":
         info = {"demo_train": {"file_name": str(file.relative_to(data)), "formatting": "univg"}}
@@ -103,6 +104,9 @@ def run_demo(
 ) -> DemoResult:
     """Run every phase and write the report (see :mod:`univg_plugin.demo`).
 
+    The data is drawn, and the checkpoints answer the held-out set, in fresh processes (``multiprocessing``'s
+    spawn, one per core), so a script that calls this runs it under ``if __name__ == "__main__":``.
+
     Args:
         out: Output directory (created; reused files are overwritten).
         plan: Sizes and settings (default: ``PLANS["default"]``).
@@ -118,7 +122,7 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     clock = _Clock(say)
     with clock.phase("model"):
-        build_tiny_qwen_vl(out / "model", family="qwen2_vl", seed=seed, spec=plan.model)
+        build_tiny_qwen_vl(out / "model", family=plan.family, seed=seed, spec=plan.model)
     with clock.phase("data"):
         train_file = write_data(plan, out, "train", plan.train_samples, seed)
         test_file = write_data(plan, out, "test", plan.test_samples, seed + 10_000)
@@ -127,7 +131,7 @@ def run_demo(
     _train_stage2(plan, out, seed, ablation, clock)
     with clock.phase("evaluation"):
         test_samples = list(read(test_file))
-        table, ious = evaluate_runs(plan, out, test_samples, read(train_file), ablation)
+        table, ious = evaluate_runs(plan, out, test_samples, read(train_file), ablation, say)
     with clock.phase("report"):
         analysis = _compare(out, plan, table, ious, test_samples)
         seconds = clock.elapsed()

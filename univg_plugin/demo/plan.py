@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..qwen_vl import RESIZE_FACTOR
+from ..qwen_vl import RESIZE_FACTOR, model_family
 from ..tiny_models import TinyModelSpec
 
 #: Words the demo data uses, given to the tokenizer so they are single tokens (shorter sequences).
@@ -39,6 +39,7 @@ class DemoPlan:
         eval_batch: Generation batch size of the evaluation.
         grpo_loss_type: TRL's loss aggregation in stage 2 (``grpo``: per completion; ``dapo``: per token).
         grpo_min_p: Stage-2 sampling drops tokens below ``min_p`` x the top token's probability (None: off).
+        family: The Qwen-VL family built and trained (``qwen2_vl``, the paper's; ``qwen2_5_vl``; ``qwen3_vl``).
     """
 
     train_samples: int
@@ -57,6 +58,30 @@ class DemoPlan:
     eval_batch: int = 32
     grpo_loss_type: str = "grpo"
     grpo_min_p: float | None = None
+    family: str = "qwen2_vl"
+
+
+def one_token_pixels(family: str) -> int:
+    """The smallest image ``family``'s processor takes in the demo: one vision token (a resize-factor square).
+
+    Example:
+        >>> one_token_pixels("qwen2_vl"), one_token_pixels("qwen3_vl")
+        (784, 1024)
+    """
+    return model_family(family).resize_factor ** 2
+
+
+def input_pixels(plan: DemoPlan) -> int:
+    """The pixels of the plan's images resized for its family (sides a multiple of the resize factor): the
+    stages' ``image_max_pixels``, so that every stage sees one vision token per lattice cell.
+
+    Example:
+        >>> input_pixels(PLANS["quick"]), input_pixels(replace(PLANS["quick"], family="qwen3_vl"))
+        (7056, 9216)
+    """
+    factor = model_family(plan.family).resize_factor
+    side = max(1, round(plan.image_size / factor)) * factor
+    return side * side
 
 
 _MODEL = TinyModelSpec(

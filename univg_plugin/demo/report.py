@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from .evaluation import GROUPS, Table
+from .evaluation import GROUPS, REPORT_ROWS, Table
 from .plan import DemoPlan
 from .plots import plot_difficulty, plot_grpo_curves, plot_results
 
@@ -54,8 +55,8 @@ def _candidates_table(by_count: dict[str, dict[str, float]]) -> str:
 def _results_section(table: Table, plan: DemoPlan, seed: int) -> str:
     return f"""# univg demo report
 
-Seed {seed}. Held-out set: {plan.test_samples} synthetic samples ({plan.image_size} px images, objects in a
-{plan.grid}x{plan.grid} grid, 1-4 images per sample), scored with `univg eval` (first box of the
+Model family {plan.family}. Seed {seed}. Held-out set: {plan.test_samples} synthetic samples ({plan.image_size} px
+images, objects in a {plan.grid}x{plan.grid} grid, 1-4 images per sample), scored with `univg eval` (first box of the
 `<answer>`, IoU against the target box, percent).
 
 {markdown_table(table)}
@@ -142,7 +143,45 @@ def write_report(
         _comparison_sections(analysis),
         _GRPO_SECTION,
         _settings_section(plan, timings, seconds),
+        _gallery_section(out),
     )
     path = out / "report.md"
     path.write_text("\n\n".join(sections))
     return path
+
+
+def held_out_gallery(out: Path, count: int = 4) -> Path | None:
+    """Write ``out/gallery.html``: stage 1 and each stage-2 run on the same held-out samples, side by side.
+
+    Each run is scored again from ``out/eval/<run>/predictions.jsonl`` with the settings its ``report.json``
+    records; None without the held-out set or when fewer than two runs have predictions.
+    """
+    from ..data import read
+    from ..eval import read_predictions, score
+    from ..eval.gallery import write_comparison
+
+    test = out / "data" / "test"
+    if not (test / "data.jsonl").is_file():
+        return None
+    samples = list(read(test / "data.jsonl"))
+    runs = {}
+    stages = [(label, out / "eval" / run) for label, run in REPORT_ROWS if run and run.startswith("stage")]
+    for label, folder in stages:
+        if not (folder / "predictions.jsonl").is_file():
+            continue
+        settings = json.loads((folder / "report.json").read_text())["settings"]
+        options = {key: settings[key] for key in ("space", "policy", "min_pixels", "max_pixels")}
+        predictions = read_predictions(folder / "predictions.jsonl")
+        runs[label] = (score(predictions, samples, group_by="difficulty", media_root=test, **options), predictions)
+    return write_comparison(runs, samples, out / "gallery.html", count=count) if len(runs) > 1 else None
+
+
+def _gallery_section(out: Path) -> str:
+    page = held_out_gallery(out)
+    if page is None:
+        return "## Held-out answers, drawn\n\nNo two runs with predictions to show side by side."
+    return f"""## Held-out answers, drawn
+
+[{page.name}]({page.name}): stage 1 and stage 2 on the same held-out samples, side by side (a row per
+sample: a random few per difficulty and those one run hits at IoU 0.5 and another misses), truth solid,
+prediction dashed, with each answer."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,36 @@ def _steps_logged(trainer_log: Path) -> int:
     return json.loads(lines[-1]).get("current_steps", 0) if lines else 0
 
 
+#: LLaMA-Factory's dataset progress lines (``datasets`` map bars) in a run's log: what, done, total.
+_DATASET_PROGRESS = re.compile(
+    r"(Converting format of dataset|Running tokenizer on dataset)[^:\n]*:\s*\d+%\|[^|\n]*\|\s*(\d+)/(\d+)"
+)
+#: The line transformers' Trainer logs when the steps begin.
+_TRAINING_STARTED = "***** Running training *****"
+
+
+def preparation(log: Path) -> str:
+    """What a run does before its first logged step, from its log: its start, its dataset's conversion or
+    tokenization (LLaMA-Factory's preprocessing) and how far it is, or its first steps.
+
+    Example:
+        >>> import tempfile
+        >>> log = Path(tempfile.mkdtemp()) / "stage1.log"
+        >>> _ = log.write_text("Running tokenizer on dataset (num_proc=2):  30%|###   | 7200/24000 [00:10<00:23]")
+        >>> preparation(log)
+        'preprocessing: tokenizing 7200/24000 samples'
+    """
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    if _TRAINING_STARTED in text:
+        return "training: up to the first logged step"
+    found = _DATASET_PROGRESS.findall(text)
+    if not found:
+        return "starting"
+    what, done, total = found[-1]
+    verb = "converting" if what.startswith("Converting") else "tokenizing"
+    return f"preprocessing: {verb} {done}/{total} samples"
+
+
 @dataclass
 class _Training:
     """One ``llamafactory-cli train`` subprocess of :func:`llamafactory_train`."""
@@ -52,7 +83,11 @@ class _Training:
     stopped: bool = False  # terminated by us, because a sibling run failed
 
     def update_bar(self) -> None:
-        self.bar.update(_steps_logged(self.progress_file) - self.bar.n)
+        """Steps done, and before the first one what the run is preparing (:func:`preparation`)."""
+        steps = _steps_logged(self.progress_file)
+        self.bar.set_postfix_str("" if steps else preparation(self.log_path), refresh=False)
+        self.bar.update(steps - self.bar.n)
+        self.bar.refresh()
 
     def failed(self) -> bool:
         return self.process.poll() not in (None, 0)
@@ -102,7 +137,8 @@ def _start(run: Run, position: int, out: Path, env: dict[str, str]) -> _Training
 
 def llamafactory_train(runs: list[Run], out: Path, say: Callable[[str], None]) -> None:
     """Run ``llamafactory-cli train`` on each ``(config, name, steps)`` of ``runs`` at the same time, each
-    with its share of the CPU cores and a progress bar fed by its trainer_log.jsonl.
+    with its share of the CPU cores and a progress bar fed by its log (preprocessing) and trainer_log.jsonl
+    (steps).
 
     Concurrent runs with one core each get more done than the same runs one after the other with two
     cores each: a small model's steps are too short to keep two cores busy (measured in docs/demo.md).

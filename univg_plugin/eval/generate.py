@@ -108,15 +108,20 @@ def _device_and_dtype(device: str | None, dtype: Any) -> tuple[str, Any]:
     return device, dtype
 
 
+#: Generation stops at the end of the answer: nothing after it is scored.
+ANSWER_END = "</answer>"
+
+
 class _Transformers:
-    """Batched ``model.generate`` with left padding."""
+    """Batched ``model.generate`` with left padding, up to :data:`ANSWER_END` or the end of the text."""
 
     def __init__(self, model_path: str | os.PathLike, options: dict[str, Any]):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         self.torch = torch
-        self.processor = AutoProcessor.from_pretrained(model_path)
+        # use_fast: transformers' default, said explicitly so that it does not warn about it
+        self.processor = AutoProcessor.from_pretrained(model_path, use_fast=True)
         self.limits = set_pixel_limits(self.processor.image_processor, options["min_pixels"], options["max_pixels"])
         tokenizer = self.processor.tokenizer
         tokenizer.padding_side = "left"
@@ -131,6 +136,8 @@ class _Transformers:
             "do_sample": options["do_sample"],
             "suppress_tokens": sorted(suppressed | set(config.suppress_tokens or ())),
             "pad_token_id": config.pad_token_id if config.pad_token_id is not None else tokenizer.pad_token_id,
+            "stop_strings": [ANSWER_END],
+            "tokenizer": tokenizer,
         }
         if options["do_sample"]:
             self.kwargs["temperature"] = options["temperature"]
@@ -142,7 +149,10 @@ class _Transformers:
     def __call__(self, batch: Sequence[GroundingSample]) -> list[dict[str, Any]]:
         texts = [_chat_text(self.processor, sample) for sample in batch]
         images = [image for row in _images(batch, self.media_root) for image in row]
-        inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt").to(self.device)
+        # max_length=None: a tokenizer saved with truncation on (TRL's) passes its max_length, which padding
+        # to the longest prompt ignores, with a warning
+        inputs = self.processor(text=texts, images=images, padding=True, max_length=None, return_tensors="pt")
+        inputs = inputs.to(self.device)
         with self.torch.inference_mode():
             generated = self.model.generate(**inputs, **self.kwargs)
         new = generated[:, inputs["input_ids"].shape[1] :].tolist()

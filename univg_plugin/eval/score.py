@@ -22,7 +22,7 @@ from ..boxes import AnswerPolicy, CoordinateSpace, convert_boxes, parse_image_in
 from ..data import DataError, GroundingSample, Issue
 from ..data.io import progress_disabled
 from ..data.media import image_size, resolve
-from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, model_family
 from .metrics import (
     Protocol,
     benchmark_iou,
@@ -42,7 +42,8 @@ class _Sizes:
     """Original and model-input sizes of each sample's target image, read only where needed.
 
     Without recorded input sizes, ``abs_input`` boxes assume ``min_pixels`` / ``max_pixels``: the processor's,
-    by default Qwen2-VL's (:data:`~univg_plugin.qwen_vl.DEFAULT_MIN_PIXELS`, ``DEFAULT_MAX_PIXELS``).
+    by default Qwen2-VL's (:data:`~univg_plugin.qwen_vl.DEFAULT_MIN_PIXELS`, ``DEFAULT_MAX_PIXELS``), and the
+    ``family``'s resize factor (Qwen2-VL's when None).
     """
 
     def __init__(
@@ -53,8 +54,11 @@ class _Sizes:
         min_pixels: int | None,
         max_pixels: int | None,
         progress: bool | None,
+        family: str | None = None,
     ):
         self.samples, self.input_sizes, self.media_root, self.progress = samples, input_sizes, media_root, progress
+        self.family = family
+        self.factor = model_family(family or "qwen2_vl").resize_factor
         self.min_pixels = DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels
         self.max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
 
@@ -103,7 +107,7 @@ class _Sizes:
         unknown = np.isnan(out[:, 0])
         if unknown.any():
             size = self.image(rows[unknown], why)
-            height, width = smart_resize(size[:, 1], size[:, 0], min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            height, width = smart_resize(size[:, 1], size[:, 0], self.factor, self.min_pixels, self.max_pixels)
             out[unknown] = np.stack([width, height], axis=1)
         return out
 
@@ -170,7 +174,8 @@ def score(
     samples: Iterable[GroundingSample],
     *,
     benchmark: str = "univg",
-    space: CoordinateSpace | str = CoordinateSpace.NORM1000,
+    space: CoordinateSpace | str | None = None,
+    family: str | None = None,
     policy: AnswerPolicy | str | None = None,
     group_by: str = "task",
     media_root: str | os.PathLike | None = None,
@@ -187,7 +192,9 @@ def score(
         samples: The benchmark (:class:`~univg_plugin.data.GroundingSample`), e.g. from :func:`load_benchmark`.
         benchmark: Its layout (a dataset format name): picks the protocol (:data:`~.metrics.PROTOCOLS`) and
             the paper's table; ``mig_bench``, ``zero_shot``, or any other (``univg`` ...) for the default.
-        space: Coordinate space of the boxes the model writes.
+        space: Coordinate space of the boxes the model writes; default: the ``family``'s, else ``norm1000``.
+        family: The model's family (a key of :data:`~univg_plugin.qwen_vl.MODEL_FAMILIES`): its box space and the
+            resize factor of ``abs_input`` boxes without recorded input sizes (None: Qwen2-VL's factor).
         policy: Where the box is read (``strict``, ``lenient``, ``first``); default: the protocol's.
         group_by: ``task`` or a ``meta`` key (e.g. ``difficulty``) to group the metrics by.
         media_root: Directory relative image paths are resolved against (images are read only for missing sizes).
@@ -202,6 +209,7 @@ def score(
     Raises:
         ValueError: no samples, no predictions, unknown prediction ids (``unknown_ids="raise"``), a
             duplicate sample id, an unknown group key, space or policy.
+        KeyError: an unknown family.
         DataError: a size a conversion needs is unavailable (names the sample and the image).
 
     Example:
@@ -214,9 +222,9 @@ def score(
     """
     protocol = protocol_for(benchmark)
     policy = AnswerPolicy(policy or protocol.policy)
-    model_space = CoordinateSpace(space)
+    model_space = CoordinateSpace(space or model_family(family or "qwen2_vl").box_space)
     samples, found, outputs = _matched(samples, predictions, unknown_ids)
-    sizes = _Sizes(samples, found.input_sizes, media_root, min_pixels, max_pixels, progress)
+    sizes = _Sizes(samples, found.input_sizes, media_root, min_pixels, max_pixels, progress, family)
     results = _results(samples, outputs, policy, model_space, protocol, sizes)
     settings = _settings(benchmark, protocol, policy, model_space, sizes, found, outputs, media_root)
     return EvalReport(results, benchmark=benchmark, settings=settings, group_by=group_by)
@@ -321,6 +329,7 @@ def _settings(
         "protocol": protocol.name,
         "protocol_source": protocol.source,
         "space": model_space.value,
+        "family": sizes.family,
         "policy": policy.value,
         "iou_space": protocol.iou_space.value if protocol.iou_space else "ground truth's own",
         "epsilon": protocol.epsilon,

@@ -21,17 +21,20 @@ import numpy as np
 from ..boxes import (
     AnswerPolicy,
     CoordinateSpace,
+    answer_block,
     answer_text,
     convert_boxes,
     first_answer_boxes,
     input_size_from_grid,
     parse_boxes,
+    smart_resize,
 )
-from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+from ..qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, MODEL_FAMILIES, ModelFamily, model_family
 
 __all__ = [
     "BoxOptions",
     "GroundTruth",
+    "check_answers",
     "column",
     "first_answer_and_target",
     "target_image_index",
@@ -127,7 +130,7 @@ def _image_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int])
     )
 
 
-def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int]) -> np.ndarray | None:
+def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int], patch_size: int) -> np.ndarray | None:
     """Model-input (width, height) of the target image of each of ``rows`` from ``image_grid_thw``, if given."""
     grids = column(kwargs, "image_grid_thw", count)
     if grids is None:
@@ -135,7 +138,7 @@ def _input_sizes(kwargs: dict, count: int, targets: np.ndarray, rows: list[int])
     sizes = []
     for i in rows:
         grid = grids[i].tolist() if hasattr(grids[i], "tolist") else grids[i]
-        sizes.append(_pick(input_size_from_grid(grid), targets[i], "image_grid_thw", i))
+        sizes.append(_pick(input_size_from_grid(grid, patch_size), targets[i], "image_grid_thw", i))
     return np.array(sizes, dtype=np.float64).reshape(-1, 2)
 
 
@@ -194,6 +197,8 @@ class BoxOptions:
         min_pixels: The processor's ``min_pixels``, for ``abs_input`` without ``image_grid_thw`` (None: Qwen2-VL's
             default, with a warning once when a conversion needs it).
         max_pixels: The processor's ``max_pixels``, likewise.
+        model_family: The model's family (a key of ``MODEL_FAMILIES``): the patch size and resize factor of
+            ``abs_input`` conversions, and the answer syntax expected (None: Qwen2-VL's patches, no syntax check).
     """
 
     space: str = "norm1000"
@@ -201,6 +206,12 @@ class BoxOptions:
     policy: str = "strict"
     min_pixels: int | None = None
     max_pixels: int | None = None
+    model_family: str | None = None
+
+    @property
+    def family(self) -> ModelFamily:
+        """The family's conventions (Qwen2-VL's when none is named: the patches every default assumes)."""
+        return model_family(self.model_family or "qwen2_vl")
 
 
 class GroundTruth:
@@ -215,6 +226,8 @@ class GroundTruth:
     Attributes:
         boxes: Every target box ``(K, 4)``, rows in order.
         row: The row of each box ``(K,)``, non-decreasing.
+        input_sizes: The model-input ``(width, height)`` of each row's target image where a conversion computed
+            it, else NaN ``(count, 2)``.
     """
 
     def __init__(self, solution: Sequence[Any] | None, columns: dict, count: int, options: BoxOptions):
@@ -224,7 +237,9 @@ class GroundTruth:
             raise ValueError(f"`solution` has {len(solution)} values for {count} completions")
         self.count = count
         self.boxes, self.row = _solution_boxes(solution, count)
+        self.input_sizes = np.full((count, 2), np.nan)
         self._pixels = (options.min_pixels, options.max_pixels)
+        self._family = options.family
         space = CoordinateSpace(options.space)
         for source, rows in self._rows_by_space(space, options.solution_space).items():
             if source is not space:
@@ -246,20 +261,28 @@ class GroundTruth:
         involved = {source, target}
         input_size = image_size = None
         if CoordinateSpace.ABS_INPUT in involved:
-            input_size = _input_sizes(columns, self.count, targets, rows.tolist())
+            input_size = _input_sizes(columns, self.count, targets, rows.tolist(), self._family.patch_size)
         if CoordinateSpace.ABS_IMAGE in involved or (CoordinateSpace.ABS_INPUT in involved and input_size is None):
             image_size = _image_sizes(columns, self.count, targets, rows.tolist())
         position = np.searchsorted(rows, self.row[selected])  # each box's row among `rows`
         min_pixels, max_pixels = self._pixel_limits(CoordinateSpace.ABS_INPUT in involved and input_size is None)
+        if CoordinateSpace.ABS_INPUT in involved:
+            input_size = input_size if input_size is not None else self._resized(image_size, min_pixels, max_pixels)
+            self.input_sizes[rows] = input_size
         self.boxes[selected] = convert_boxes(
             self.boxes[selected],
             source,
             target,
             image_size=None if image_size is None else image_size[position],
             input_size=None if input_size is None else input_size[position],
-            min_pixels=min_pixels,
-            max_pixels=max_pixels,
         )
+
+    def _resized(self, image_size: np.ndarray, min_pixels: int, max_pixels: int) -> np.ndarray:
+        """The model-input ``(width, height)`` of images of ``image_size``: the family's ``smart_resize``."""
+        height, width = smart_resize(
+            image_size[:, 1], image_size[:, 0], self._family.resize_factor, min_pixels, max_pixels
+        )
+        return np.stack([width, height], axis=1).astype(np.float64)
 
     def _pixel_limits(self, resizing: bool) -> tuple[int, int]:
         """The processor's pixel limits; Qwen's defaults, with a warning once, when a resize needs them unknown."""
@@ -299,7 +322,7 @@ def first_answer_and_target(
     """
     truth = GroundTruth(solution, columns, len(texts), options)
     answers = first_answer_boxes(texts, options.policy)
-    _check_answer_space(answers, CoordinateSpace(options.space))
+    check_answers(texts, answers, truth, options)
     return answers, truth.first()
 
 
@@ -315,9 +338,28 @@ def warn_once(key: str, message: str) -> None:
         warnings.warn(message, UserWarning, stacklevel=4)
 
 
-def _check_answer_space(answers: np.ndarray, space: CoordinateSpace) -> None:
+def check_answers(texts: Sequence[str], answers: np.ndarray, truth: GroundTruth, options: BoxOptions) -> None:
+    """Warn once when the answers cannot be in the reward's space or syntax: the sign of a wrong-family setting."""
+    _check_answer_space(answers, CoordinateSpace(options.space), truth.input_sizes)
+    if options.model_family is not None:
+        _check_answer_syntax(texts, answers, options.family)
+
+
+def _check_answer_space(answers: np.ndarray, space: CoordinateSpace, input_sizes: np.ndarray) -> None:
     """Warn once when the answers' coordinates cannot be in ``space`` (a model answering in another space)."""
     limit = _SPACE_LIMITS.get(space)
+    if limit is None and space is CoordinateSpace.ABS_INPUT:
+        with np.errstate(invalid="ignore"):
+            beyond = np.any(answers > np.tile(input_sizes, 2), axis=1)
+        if np.any(beyond):
+            warn_once(
+                "space:abs_input",
+                f"{int(beyond.sum())} of {len(answers)} answer boxes have coordinates beyond their model input's "
+                "width or height, which abs_input cannot hold: a model that answers in 0-1000 (Qwen2-VL, Qwen3-VL: "
+                "space='norm1000') scores near 0 in this space; set the reward's `space`, or use the model's "
+                "family preset (univg_plugin.rewards.presets)",
+            )
+        return
     if limit is None or not np.any(answers > limit):
         return
     share = int(np.sum(np.any(answers > limit, axis=1)))
@@ -327,3 +369,26 @@ def _check_answer_space(answers: np.ndarray, space: CoordinateSpace) -> None:
         "a model that answers in pixels (Qwen2.5-VL: space='abs_input') scores near 0 in this space; set the "
         "reward's `space` (and the ground truth's `solution_space`), or use univg_plugin.rewards.presets",
     )
+
+
+def _writes_lists(family: ModelFamily) -> bool:
+    """Whether ``family`` writes a box as a bracketed list (``bbox_2d`` JSON), not as ``(x1,y1),(x2,y2)``."""
+    return family.answer_syntax.startswith("[")
+
+
+def _check_answer_syntax(texts: Sequence[str], answers: np.ndarray, family: ModelFamily) -> None:
+    """Warn once when answers with a box are written in another family's syntax than ``family``'s."""
+    boxed = ~np.isnan(answers).any(axis=1)
+    if not boxed.any():
+        return
+    lists = np.array(["[" in (answer_block(text) or text) for text in texts]) & boxed
+    foreign = int((boxed & ~lists).sum() if _writes_lists(family) else lists.sum())
+    if foreign:
+        others = [name for name, other in MODEL_FAMILIES.items() if _writes_lists(other) != _writes_lists(family)]
+        warn_once(
+            f"syntax:{family.name}",
+            f"{foreign} of {int(boxed.sum())} answers are not written as {family.name} writes boxes "
+            f"({family.answer_syntax}) but as {' / '.join(others)} do: they are scored as {family.name}'s "
+            f"({family.box_space}), where another family's boxes score near 0; set the model's family "
+            "(model_family, or its preset in univg_plugin.rewards.presets)",
+        )

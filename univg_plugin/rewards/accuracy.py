@@ -22,6 +22,7 @@ def iou_reward(
     policy: str = "strict",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    model_family: str | None = None,
     none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
@@ -45,6 +46,11 @@ def iou_reward(
         min_pixels, max_pixels (`int`):
             The processor's pixel limits, to compute the model-input size for `abs_input` when no
             `image_grid_thw` column is given (None: Qwen2-VL's defaults, with a warning once).
+        model_family (`str` or `None`):
+            The model's family (`qwen2_vl`, `qwen2_5_vl`, `qwen3_vl`; `univg_plugin.qwen_vl.MODEL_FAMILIES`): the
+            patch size and resize factor of `abs_input` conversions (Qwen3-VL: 16 and 32), and a warning once when
+            answers are written in another family's syntax. None: Qwen2-VL's patches (14 and 28), no syntax check.
+            The presets set it.
         none_value (`float` or `None`):
             The value of a row without a target box: None ("does not apply", TRL's convention) or a number
             (0.0 for a trainer that does `torch.tensor(rewards)`, such as VLM-R1's).
@@ -61,7 +67,7 @@ def iou_reward(
         >>> iou_reward([completion], solution=[[0, 0, 100, 50]])
         [0.5]
     """
-    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
+    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels, model_family)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
     return as_rewards(where_targeted(iou(boxes, target), target), none_value)
 
@@ -77,6 +83,7 @@ def iou_threshold_reward(
     policy: str = "strict",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    model_family: str | None = None,
     none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
@@ -89,7 +96,7 @@ def iou_threshold_reward(
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
         threshold (`float`):
             IoU in [0, 1] at or above which the reward is 1.0.
-        space, solution_space, policy, min_pixels, max_pixels, none_value:
+        space, solution_space, policy, min_pixels, max_pixels, model_family, none_value:
             Where the boxes live, where the answer box is read and the value of a row without a target box, as
             for `iou_reward`.
         **kwargs:
@@ -103,7 +110,7 @@ def iou_threshold_reward(
         >>> iou_threshold_reward(["<answer>(0,0),(100,100)</answer>"], solution=[[0, 0, 100, 50]])
         [1.0]
     """
-    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
+    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels, model_family)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
     return as_rewards(where_targeted(iou(boxes, target) >= threshold, target), none_value)
 
@@ -118,6 +125,7 @@ def giou_reward(
     policy: str = "strict",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    model_family: str | None = None,
     none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
@@ -131,7 +139,7 @@ def giou_reward(
             Completions: conversational (the last message's `"content"` is read) or plain strings.
         solution (`list`):
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
-        space, solution_space, policy, min_pixels, max_pixels, none_value:
+        space, solution_space, policy, min_pixels, max_pixels, model_family, none_value:
             Where the boxes live, where the answer box is read and the value of a row without a target box, as
             for `iou_reward`.
         **kwargs:
@@ -145,6 +153,6 @@ def giou_reward(
         >>> giou_reward(["<answer>(0,0),(100,100)</answer>"], solution=[[100, 0, 200, 100]])
         [0.0]
     """
-    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
+    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels, model_family)
     boxes, target = first_answer_and_target(completion_texts(completions), solution, kwargs, options)
     return as_rewards(where_targeted(giou(boxes, target), target), none_value)

@@ -73,6 +73,7 @@ def grounding_reward(
     policy: str = "strict",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    model_family: str | None = None,
     none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
@@ -87,7 +88,7 @@ def grounding_reward(
             Ground truth per completion: a box `[x1, y1, x2, y2]`, a list of boxes, or text holding them.
         target_image (`list[int | None]`):
             The 1-based index of each row's target image.
-        space, solution_space, policy, min_pixels, max_pixels, none_value:
+        space, solution_space, policy, min_pixels, max_pixels, model_family, none_value:
             Where the boxes live, where the answer box is read and the value of a row without a target box, as
             for `iou_reward`.
         **kwargs:
@@ -101,7 +102,7 @@ def grounding_reward(
         [0.0]
     """
     texts = completion_texts(completions)
-    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels)
+    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels, model_family)
     boxes, target = first_answer_and_target(texts, solution, {**kwargs, "target_image": target_image}, options)
     correct = _names_target(texts, target_image, policy)
     scores = where_targeted(iou(boxes, target), target) * np.where(np.isnan(correct), 1.0, correct)

@@ -9,13 +9,19 @@ import numpy as np
 
 from ..boxes import answer_boxes, iou_matrix
 from ._convention import as_rewards, completion_texts, logged_as
-from ._truth import BoxOptions, GroundTruth
+from ._truth import BoxOptions, GroundTruth, check_answers
 
 __all__ = ["MAX_MATCHED_BOXES", "matched_score", "multi_box_reward"]
 
 #: Answer boxes matched against the targets: the first ones; any beyond count as extra boxes (this bounds the
 #: memory and time of a degenerate answer with thousands of boxes: the IoU matrix is at most this x targets).
 MAX_MATCHED_BOXES = 256
+
+
+def _largest_coordinates(boxes: Sequence[np.ndarray]) -> np.ndarray:
+    """Each row's largest x1, y1, x2, y2 over its boxes ``(n, 4)``, NaN for a row without one: what tells a box
+    beyond its space (:func:`~._truth.check_answers`), for answers with several boxes."""
+    return np.array([row.max(axis=0) if len(row) else np.full(4, np.nan) for row in boxes]).reshape(-1, 4)
 
 
 def matched_score(predicted: np.ndarray, target: np.ndarray, missing_penalty: float, extra_penalty: float) -> float:
@@ -51,6 +57,7 @@ def multi_box_reward(
     policy: str = "strict",
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    model_family: str | None = None,
     none_value: float | None = None,
     **kwargs: Any,
 ) -> list[float]:
@@ -71,7 +78,7 @@ def multi_box_reward(
             Weight (>= 0) of each target box the answer misses.
         extra_penalty (`float`):
             Weight (>= 0) of each answer box that matches no target.
-        space, solution_space, policy, min_pixels, max_pixels:
+        space, solution_space, policy, min_pixels, max_pixels, model_family:
             Where the boxes live and where the answer box is read, as for `iou_reward`.
         none_value (`float` or `None`):
             Accepted so that one setting serves every reward: this reward applies to every row, never None.
@@ -87,9 +94,11 @@ def multi_box_reward(
         [0.5]
     """
     texts = completion_texts(completions)
-    truth = GroundTruth(solution, kwargs, len(texts), BoxOptions(space, solution_space, policy, min_pixels, max_pixels))
+    options = BoxOptions(space, solution_space, policy, min_pixels, max_pixels, model_family)
+    truth = GroundTruth(solution, kwargs, len(texts), options)
+    answers = [answer_boxes(text, policy) for text in texts]
+    check_answers(texts, _largest_coordinates(answers), truth, options)
     scores = [
-        matched_score(answer_boxes(text, policy), target, missing_penalty, extra_penalty)
-        for text, target in zip(texts, truth.per_row())
+        matched_score(boxes, target, missing_penalty, extra_penalty) for boxes, target in zip(answers, truth.per_row())
     ]
     return as_rewards(np.clip(np.array(scores, dtype=np.float64), 0.0, 1.0), none_value)

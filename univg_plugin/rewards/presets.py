@@ -105,7 +105,11 @@ def preset(
             f"{family} writes boxes in {conventions.box_space}, not {options['space']}; "
             f"use get({reward!r}, space=...) for a reward in another space"
         )
-    fixed = reward_options([reward], None, space=conventions.box_space, format_pattern=conventions.format_pattern)
+    if options.get("model_family", family) != family:
+        raise ValueError(f"the {family} preset cannot score model_family={options['model_family']!r}; use its preset")
+    fixed = reward_options(
+        [reward], None, space=conventions.box_space, format_pattern=conventions.format_pattern, model_family=family
+    )
     configured = get(reward, **{**fixed[reward], **options})
     if column_defaults is None:
         abs_input = conventions.box_space == "abs_input" and "space" in fixed[reward]

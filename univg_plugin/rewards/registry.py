@@ -16,6 +16,7 @@ from typing import Any
 
 from ..boxes import AnswerPolicy, CoordinateSpace
 from ..plugins import Registry
+from ..qwen_vl import MODEL_FAMILIES
 from ._convention import RewardFunc
 
 __all__ = ["REWARDS", "available", "checked_reward", "get", "load", "reward_options"]
@@ -63,6 +64,11 @@ def _regex(value: Any) -> None:
         raise ValueError(f"is not a valid regular expression ({error})") from None
 
 
+def _family(value: Any) -> None:
+    if value not in MODEL_FAMILIES:
+        raise ValueError(f"is not a model family; known: {', '.join(MODEL_FAMILIES)}")
+
+
 def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else check(value)
 
@@ -78,6 +84,7 @@ OPTION_CHECKS: dict[str, Callable[[Any], Any]] = {
     "extra_penalty": _not_negative,
     "min_pixels": _optional(_positive),
     "max_pixels": _optional(_positive),
+    "model_family": _optional(_family),
     "none_value": _optional(_real_number),
 }
 

@@ -71,7 +71,7 @@ def test_registry_offers_vlm_r1s_names_and_ours_named_as_registered():
     rewards = registry("qwen2_5_vl")
     assert set(rewards) == set(VLM_R1_NAMES) | set(OUR_REWARDS)
     assert all(function.__name__ == name for name, function in rewards.items())  # VLM-R1 logs rewards/<name>
-    assert rewards["accuracy"].options == {"space": "abs_input", "none_value": 0.0}
+    assert rewards["accuracy"].options == {"space": "abs_input", "model_family": "qwen2_5_vl", "none_value": 0.0}
     assert rewards["format"].options == {
         "format_pattern": MODEL_FAMILIES["qwen2_5_vl"].format_pattern,
         "none_value": 0.0,

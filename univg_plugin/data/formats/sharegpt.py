@@ -19,9 +19,17 @@ class SharegptFormat(Stage1Format):
 
     Args:
         dataset_name: Name of the ``dataset_info.json`` entry (default: the file's stem).
+        family, min_pixels, max_pixels: The model family whose answers are written, as for ``univg_stage1``.
     """
 
-    def __init__(self, dataset_name: str | None = None):
+    def __init__(
+        self,
+        dataset_name: str | None = None,
+        family: str = "qwen2_vl",
+        min_pixels: int | None = None,
+        max_pixels: int | None = None,
+    ):
+        super().__init__(family, min_pixels, max_pixels)
         self.dataset_name = dataset_name
 
     def finish(self, path: Path) -> None:

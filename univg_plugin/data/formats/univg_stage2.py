@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...boxes import CoordinateSpace
-from ..render import norm1000_ints
+from ...qwen_vl import model_family
+from ..render import family_boxes
 from ..schema import GroundingSample
 from ._fields import (
     check_one_box,
@@ -28,16 +29,32 @@ class Stage2Format(Format):
     boxes in 0-1000, ``<image>`` placeholders in the question, the target image named in the question.
 
     Cannot hold: reasoning; several boxes; image_sizes; the coordinate space (written as 0-1000
-    integers).
+    integers, or Qwen2.5-VL's model-input pixels).
 
     Args:
-        space: Coordinate space of the ``answer`` boxes when reading (default ``norm1000``).
+        space: Coordinate space of the ``answer`` boxes when reading (default: the family's, ``norm1000``).
+        family: The model family whose boxes ``answer`` holds (``qwen2_vl``, ``qwen2_5_vl``, ``qwen3_vl``): written
+            as :func:`~univg_plugin.data.render.family_boxes` gives them.
+        min_pixels: The processor's ``min_pixels``; needed (with ``max_pixels``) to write ``qwen2_5_vl`` boxes.
+        max_pixels: The processor's ``max_pixels``, likewise.
     """
 
     _native = ("question", "answer", "images")
 
-    def __init__(self, space: str = "norm1000"):
-        self.space = CoordinateSpace(space)
+    def __init__(
+        self,
+        space: str | None = None,
+        family: str = "qwen2_vl",
+        min_pixels: int | None = None,
+        max_pixels: int | None = None,
+    ):
+        try:
+            self.family = model_family(family)
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+        self.space = CoordinateSpace(space or self.family.box_space)
+        self.min_pixels = None if min_pixels is None else int(min_pixels)
+        self.max_pixels = None if max_pixels is None else int(max_pixels)
 
     def parse(self, raw: Any, default_id: str) -> list[GroundingSample]:
         raw = json_object(raw)
@@ -57,11 +74,12 @@ class Stage2Format(Format):
 
     def dump(self, sample: GroundingSample) -> dict[str, Any]:
         check_one_box(sample, self.name)
+        boxes = family_boxes(sample, self.family.name, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
         row = {
             "id": sample.id,
             "task": sample.task,
             "question": write_question(sample),
-            "answer": norm1000_ints(sample)[0].tolist(),
+            "answer": boxes[0].tolist(),
             "images": sample.images,
         }
         return with_extras(row, sample, self.name)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -19,6 +23,8 @@ from .tasks import TASK_BUILDERS, TASKS, TaskBuilder
 # 1 / plastic number: two steps that never fall into step with each other).
 _TASK_STEP = 0.6180339887498949
 _DIFFICULTY_STEP = 0.7548776662466927
+#: Samples per job of a worker process of :func:`generate`.
+_CHUNK = 200
 
 
 def _weights(choice: Mapping[str, float] | Sequence[str] | None, known: tuple[str, ...], what: str) -> list:
@@ -108,6 +114,43 @@ def _all_builders(extra: Mapping[str, TaskBuilder] | None) -> dict[str, TaskBuil
     return {**TASK_BUILDERS, **(extra or {})}
 
 
+@dataclass(frozen=True)
+class _Synthesis:
+    """Samples by index: writes their images and returns their jsonl lines (one worker's share of :func:`generate`)."""
+
+    out_dir: Path
+    seed: int
+    size: tuple[int, int]
+    grid: int | None
+    builders: Mapping[str, TaskBuilder]
+    task_weights: list
+    level_weights: list
+    offset: float
+
+    def __call__(self, indices: range) -> list[str]:
+        lines = []
+        for index in indices:
+            task = _pick(self.task_weights, (self.offset + index * _TASK_STEP) % 1.0)
+            level = _pick(self.level_weights, (self.offset + index * _DIFFICULTY_STEP) % 1.0)
+            sample, images = make_sample(
+                index, self.seed, task, level, self.size, grid=self.grid, builders=self.builders
+            )
+            for relative, image in zip(sample.images, images):
+                image.save(self.out_dir / relative, compress_level=1)
+            lines.append(sample.model_dump_json())
+        return lines
+
+
+@contextmanager
+def _mapper(workers: int) -> Iterator[Callable]:
+    """``map`` in this process (one worker), else over ``workers`` fresh processes, results in order."""
+    if workers <= 1:
+        yield map
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool.map
+
+
 def generate(
     out_dir: str | Path,
     n: int,
@@ -120,6 +163,7 @@ def generate(
     progress: bool | None = False,
     grid: int | None = None,
     builders: Mapping[str, TaskBuilder] | None = None,
+    workers: int = 1,
 ) -> Path:
     """Write ``n`` synthetic samples: PNG images under ``out_dir/images`` and a univg jsonl.
 
@@ -143,7 +187,10 @@ def generate(
             gives that token's position, which a Qwen-VL vision tower (rotary positions only) cannot
             otherwise tell a freshly initialised language model. The ``region`` task is not grid-aligned.
         builders: More tasks, name -> :data:`~.tasks.TaskBuilder`, beside the built-in ones (their names
-            must differ from the built-ins').
+            must differ from the built-ins'; module-level functions when ``workers > 1``).
+        workers: Processes that draw and save the samples (the files are the same for any number). More than
+            one are fresh processes (``multiprocessing``'s spawn): a script calling this with ``workers > 1``
+            calls it under ``if __name__ == "__main__":``.
 
     Returns:
         The path of the jsonl file.
@@ -155,13 +202,17 @@ def generate(
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     offset = random.Random(f"univg-synth:{seed}").random()
+    synthesis = _Synthesis(out_dir, seed, size, grid, known, task_weights, level_weights, offset)
+    chunks = [range(start, min(n, start + _CHUNK)) for start in range(0, n, _CHUNK)]
     path = out_dir / file_name
-    with JsonWriter(path) as writer:
-        for index in tqdm(range(n), desc="synth", unit=" samples", disable=None if progress is None else not progress):
-            task = _pick(task_weights, (offset + index * _TASK_STEP) % 1.0)
-            level = _pick(level_weights, (offset + index * _DIFFICULTY_STEP) % 1.0)
-            sample, images = make_sample(index, seed, task, level, size, grid=grid, builders=known)
-            for relative, image in zip(sample.images, images):
-                image.save(out_dir / relative, compress_level=1)
-            writer.write(sample.model_dump_json())
+    disable = None if progress is None else not progress
+    with (
+        JsonWriter(path) as writer,
+        tqdm(total=n, desc="synth", unit=" samples", disable=disable) as bar,
+        _mapper(min(workers, len(chunks))) as mapper,
+    ):
+        for lines in mapper(synthesis, chunks):
+            for line in lines:
+                writer.write(line)
+            bar.update(len(lines))
     return path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,84 @@ from typing import Any
 from llamafactory.data import converter as llamafactory_converter
 from pydantic import ValidationError
 
-from ...data import DataError, FieldError, GroundingSample, get_format, paper_answer, prompt_text
+from ...boxes import CoordinateSpace
+from ...data import DataError, FieldError, GroundingSample, family_answer, get_format, prompt_text
 from ...data.errors import Issue, issues_of
+from ...qwen_vl import family_of_model_type, model_family
+
+#: LLaMA-Factory's Qwen2-VL plugin enlarges an image with a side below this many pixels (``Qwen2VLPlugin``).
+_SMALLEST_SIDE = 28
+
+
+def model_type_of(model_args: Any) -> str | None:
+    """The model's ``model_type`` (its config.json), None when its config cannot be read (LLaMA-Factory then
+    reports the model it cannot load, when it loads it)."""
+    from llamafactory.model.loader import load_config
+
+    try:
+        return load_config(model_args).model_type
+    except (OSError, ValueError):
+        return None
+
+
+def llamafactory_image_size(width: int, height: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """The size of an image once LLaMA-Factory 0.9.5's multimodal plugin has pre-resized it for the processor
+    (``MMPluginMixin._preprocess_image`` with ``image_min_pixels`` / ``image_max_pixels``, then ``Qwen2VLPlugin``'s
+    smallest side).
+
+    Example:
+        >>> llamafactory_image_size(1000, 800, 3136, 401408)
+        (708, 566)
+    """
+    for limit, outside in ((max_pixels, width * height > max_pixels), (min_pixels, width * height < min_pixels)):
+        if outside:
+            factor = math.sqrt(limit / (width * height))
+            width, height = int(width * factor), int(height * factor)
+    return max(width, _SMALLEST_SIDE), max(height, _SMALLEST_SIDE)
+
+
+@dataclass(frozen=True)
+class AnswerConvention:
+    """How the model that reads a dataset writes its boxes (the stage-1 answers are written that way).
+
+    Attributes:
+        family: A key of :data:`univg_plugin.qwen_vl.MODEL_FAMILIES`.
+        image_min_pixels: LLaMA-Factory's ``image_min_pixels`` (its pre-resize).
+        image_max_pixels: LLaMA-Factory's ``image_max_pixels``.
+        processor_pixels: The image processor's own ``(min_pixels, max_pixels)``: it resizes the pre-resized image.
+    """
+
+    family: str = "qwen2_vl"
+    image_min_pixels: int = 0
+    image_max_pixels: int = 0
+    processor_pixels: tuple[int, int] = (0, 0)
+
+    def answer(self, sample: GroundingSample) -> str:
+        """The stage-1 answer, with pixel boxes in the model input LLaMA-Factory's pipeline makes."""
+        if model_family(self.family).box_space != CoordinateSpace.ABS_INPUT.value:
+            return family_answer(sample, self.family)
+        if sample.image_sizes is not None:
+            sizes = [
+                llamafactory_image_size(w, h, self.image_min_pixels, self.image_max_pixels)
+                for w, h in sample.image_sizes
+            ]
+            relative = [tuple(box) for box in sample.boxes_in(CoordinateSpace.NORM1).tolist()]
+            sample = sample.model_copy(update={"boxes": relative, "space": CoordinateSpace.NORM1, "image_sizes": sizes})
+        low, high = self.processor_pixels
+        return family_answer(sample, self.family, min_pixels=low, max_pixels=high)
+
+
+def answer_convention(model_args: Any) -> AnswerConvention:
+    """The :class:`AnswerConvention` of the model in LLaMA-Factory's ``model_args`` (its config.json's
+    ``model_type``; a model of no known family gets the paper's Qwen2-VL answers)."""
+    family = family_of_model_type(model_type_of(model_args)) or "qwen2_vl"
+    pixels = (0, 0)
+    if model_family(family).box_space == CoordinateSpace.ABS_INPUT.value:
+        from transformers import AutoImageProcessor
+
+        size = AutoImageProcessor.from_pretrained(model_args.model_name_or_path).size
+        pixels = (size["shortest_edge"], size["longest_edge"])
+    return AnswerConvention(family, model_args.image_min_pixels, model_args.image_max_pixels, pixels)
 
 
 def _content_id(row: dict[str, Any]) -> str:
@@ -42,7 +119,8 @@ class UnivgDatasetConverter(llamafactory_converter.DatasetConverter):
     """Converts one row of our jsonl into LLaMA-Factory's aligned format (stage 1 and the GRPO stage).
 
     Returns ``_prompt`` (one user turn: the question with one ``<image>`` per image and the paper's
-    instruction), ``_response`` (the paper's ``<think>...</think><answer>...</answer>``), empty
+    instruction), ``_response`` (the answer in the reading model's family's convention, :class:`AnswerConvention`;
+    for Qwen2-VL the paper's ``<think>...</think><answer>(x1,y1),(x2,y2)</answer>``), empty
     ``_system``/``_tools``, ``_images`` resolved against ``media_dir``, no videos or audios, and
     ``_univg`` (``GroundingSample.model_dump_json()``).
 
@@ -62,7 +140,7 @@ class UnivgDatasetConverter(llamafactory_converter.DatasetConverter):
         sample = self._sample(row, where)
         return {
             "_prompt": [{"role": "user", "content": prompt_text(sample)}],
-            "_response": [{"role": "assistant", "content": paper_answer(sample)}],
+            "_response": [{"role": "assistant", "content": self._answer(sample, where)}],
             "_system": "",
             "_tools": "",
             "_images": self._find_medias(list(sample.images)),
@@ -70,6 +148,14 @@ class UnivgDatasetConverter(llamafactory_converter.DatasetConverter):
             "_audios": None,
             "_univg": sample.model_dump_json(),
         }
+
+    def _answer(self, sample: GroundingSample, where: str) -> str:
+        """The stage-1 answer as the model reading the dataset writes it (the paper's without a known model)."""
+        convention = getattr(self.dataset_attr, "univg_answers", None) or AnswerConvention()
+        try:
+            return convention.answer(sample)
+        except FieldError as error:
+            raise DataError(where, [error.issue]) from None
 
     def _sample(self, row: dict[str, Any], where: str) -> GroundingSample:
         """The one sample of ``row``, read by the dataset format."""

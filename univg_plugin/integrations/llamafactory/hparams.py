@@ -22,10 +22,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import trl
+from llamafactory.extras import logging as llamafactory_logging
 from llamafactory.hparams import FinetuningArguments
 from transformers import TrainingArguments
 
 from ...boxes import AnswerPolicy, CoordinateSpace
+from ...qwen_vl import MODEL_FAMILIES, ModelFamily, family_of_model_type, model_family
 from ...rewards import available, get, reward_options
 from ...trainer import TRAINERS, DifficultyAwareGRPOConfig
 from ...weighting import WEIGHTING_METHODS, resolve_method
@@ -33,6 +35,7 @@ from ...weighting import WEIGHTING_METHODS, resolve_method
 #: Keys that only mean something for ``stage: grpo``, with their defaults (the paper's stage-2 settings).
 GRPO_KEYS: tuple[str, ...] = (
     "grpo_trainer",
+    "model_family",
     "reward_funcs",
     "reward_weights",
     "reward_space",
@@ -201,6 +204,29 @@ def _grpo_arg(key: str, value: Any) -> Any:
     raise ValueError(f"`grpo_args`: `{key}` must be {expected}, got {value!r}")
 
 
+#: Under LLaMA-Factory's logger, so its lines are printed (and kept in running_log.txt) like LLaMA-Factory's own.
+_logger = llamafactory_logging.get_logger("llamafactory.univg_plugin")
+
+
+def family_templates(family: ModelFamily) -> tuple[str, ...]:
+    """LLaMA-Factory templates that fit ``family``: its own, and its ``_nothink`` variant where there is one.
+
+    Example:
+        >>> family_templates(MODEL_FAMILIES["qwen3_vl"]), family_templates(MODEL_FAMILIES["qwen2_5_vl"])
+        (('qwen3_vl', 'qwen3_vl_nothink'), ('qwen2_vl',))
+    """
+    from llamafactory.data.template import TEMPLATES
+
+    own = family.llamafactory_template
+    return tuple(name for name in (own, f"{own}_nothink") if name == own or name in TEMPLATES)
+
+
+def _families_writing(space: str) -> str:
+    """``, or set `model_family` to ...`` naming the families that write boxes in ``space`` (empty for none)."""
+    names = [name for name, family in MODEL_FAMILIES.items() if family.box_space == space]
+    return f", or set `model_family` to the one you train ({' or '.join(names)})" if names else ""
+
+
 @dataclass
 class GRPOFinetuningArguments(FinetuningArguments):
     """LLaMA-Factory's finetuning arguments plus ``stage: grpo`` and the GRPO keys."""
@@ -220,9 +246,16 @@ class GRPOFinetuningArguments(FinetuningArguments):
     reward_weights: list[float] | None = field(
         default=None, metadata={"help": "GRPO: one weight per reward (default: all 1.0)."}
     )
-    reward_space: str = field(
-        default="norm1000",
-        metadata={"help": "GRPO: coordinate space the model writes boxes in (norm1000: Qwen2-VL, abs_input: 2.5)."},
+    model_family: str | None = field(
+        default=None,
+        metadata={
+            "help": "GRPO: the model's family (qwen2_vl, qwen2_5_vl, qwen3_vl): its box space and answer format "
+            "for the rewards. Default: read from the model's config.json (`model_type`)."
+        },
+    )
+    reward_space: str | None = field(
+        default=None,
+        metadata={"help": "GRPO: coordinate space the model writes boxes in (default: its family's; norm1000)."},
     )
     reward_answer_policy: str = field(
         default="strict", metadata={"help": "GRPO: strict (box inside <answer> only) or lenient."}
@@ -293,6 +326,7 @@ class GRPOFinetuningArguments(FinetuningArguments):
             raise ValueError(f"`grpo_trainer`: {error.args[0]}") from None
         self._validate_numbers()
         self._validate_choices()
+        self._validate_family()
         self._validate_rewards()
         self._validate_difficulty()
         self._validate_grpo_args()
@@ -336,7 +370,8 @@ class GRPOFinetuningArguments(FinetuningArguments):
             )
         for key, choice in (("reward_space", CoordinateSpace), ("reward_answer_policy", AnswerPolicy)):
             try:
-                choice(getattr(self, key))
+                if getattr(self, key) is not None:  # reward_space: None until the family settles it
+                    choice(getattr(self, key))
             except ValueError as error:
                 raise ValueError(f"`{key}`: {error}") from None
         try:
@@ -348,6 +383,86 @@ class GRPOFinetuningArguments(FinetuningArguments):
                 get(name, **reward_kwargs)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"`reward_kwargs` for {name!r}: {error}") from None
+
+    def _validate_family(self) -> None:
+        """A family named by ``model_family``: known, and no reward setting of another family's."""
+        if self.model_family is None:
+            return
+        try:
+            family = model_family(self.model_family)
+        except KeyError as error:
+            raise ValueError(f"`model_family`: {error.args[0]}") from None
+        conflicts = self.family_conflicts(family)
+        if conflicts:
+            raise ValueError(f"`model_family: {family.name}` contradicts {conflicts[0]}")
+
+    def family_conflicts(self, family: ModelFamily, template: str | None = None) -> list[str]:
+        """The settings that contradict ``family``'s conventions, each with what to do instead."""
+        conflicts = []
+        if self.reward_space not in (None, family.box_space):
+            conflicts.append(
+                f"`reward_space: {self.reward_space}`: {family.name} writes boxes in {family.box_space}; "
+                f"remove `reward_space` (the family sets it){_families_writing(self.reward_space)}"
+            )
+        for name, options in self.reward_kwargs.items():
+            if options.get("space", family.box_space) != family.box_space:
+                conflicts.append(
+                    f"`reward_kwargs` for {name!r}: `space: {options['space']}`: {family.name} writes boxes in "
+                    f"{family.box_space}; remove this `space`{_families_writing(options['space'])}"
+                )
+        if template is not None and template not in family_templates(family):
+            conflicts.append(
+                f"`template: {template}`: LLaMA-Factory's template for {family.name} is "
+                f"{' or '.join(family_templates(family))}; set `template: {family.llamafactory_template}`"
+            )
+        return conflicts
+
+    def resolve_model_family(self, model_type: str | None, template: str | None) -> None:
+        """Settle the family (the ``model_family`` key, else the model's ``model_type``) and ``reward_space``.
+
+        Called by the workflow right after parsing, before anything loads. A setting that contradicts the family
+        the YAML names is refused; one that contradicts the family read from the model's config is warned about
+        and kept (a model may have been taught another family's convention, e.g. Qwen2.5-VL on 0-1000 data).
+
+        Raises:
+            ValueError: ``model_family`` differs from the model's, or the template is not the family's.
+        """
+        detected = family_of_model_type(model_type)
+        if self.model_family is not None:
+            if detected not in (None, self.model_family):
+                raise ValueError(
+                    f"`model_family: {self.model_family}`, but the model's config.json has model_type "
+                    f"{model_type!r}: set `model_family: {detected}` or remove the key"
+                )
+            conflicts = self.family_conflicts(model_family(self.model_family), template)
+            if conflicts:
+                raise ValueError(f"`model_family: {self.model_family}` contradicts {conflicts[0]}")
+        elif detected is not None:
+            conflicts = self.family_conflicts(model_family(detected), template)
+            for conflict in conflicts:
+                _logger.warning_rank0(
+                    f"univg-plugin: the model is {detected} (config.json model_type {model_type!r}), but {conflict}; "
+                    f"kept as set. Add `model_family: {detected}` to have such settings refused."
+                )
+            self.model_family = None if conflicts else detected
+        self._settle_reward_space(model_type)
+
+    def _settle_reward_space(self, model_type: str | None) -> None:
+        """``reward_space`` from the settled family (said in the log), else as set, else ``norm1000`` (warned)."""
+        if self.model_family is not None:
+            family = model_family(self.model_family)
+            self.reward_space = family.box_space
+            _logger.info_rank0(
+                f"univg-plugin: model family {family.name}: rewards read boxes in {family.box_space}, written as "
+                f"{family.answer_syntax}"
+            )
+        elif self.reward_space is None:
+            self.reward_space = CoordinateSpace.NORM1000.value
+            _logger.warning_rank0(
+                f"univg-plugin: model_type {model_type!r} is not a known Qwen-VL family "
+                f"({', '.join(MODEL_FAMILIES)}): rewards read boxes in norm1000 with the paper's format; "
+                "set `model_family` or `reward_space`"
+            )
 
     def _validate_difficulty(self) -> None:
         try:
@@ -385,6 +500,10 @@ class GRPOFinetuningArguments(FinetuningArguments):
             max_pixels: The processor's ``max_pixels``.
         """
         shared: dict[str, Any] = {"space": self.reward_space, "policy": self.reward_answer_policy}
+        if self.reward_space is None:
+            del shared["space"]  # not settled yet (the workflow settles it): each reward's default
+        if self.model_family is not None:
+            shared["format_pattern"] = model_family(self.model_family).format_pattern
         if min_pixels is not None and max_pixels is not None:
             shared.update(min_pixels=min_pixels, max_pixels=max_pixels)
         return reward_options(self.reward_funcs, self.reward_kwargs, **shared)

@@ -1,7 +1,7 @@
 """Interpreter-start import hook (run by ``univg_plugin_hook.pth``): waits for LLaMA-Factory to be imported.
 
 Kept tiny on purpose: it imports nothing beyond ``sys`` and adds one finder to ``sys.meta_path``. When
-Python later imports ``llamafactory.data.converter`` or ``llamafactory.train.tuner``, the module is
+Python later imports one of :data:`WATCHED` (``llamafactory.data.converter``, ...), the module is
 executed as usual and then handed to :mod:`.patches`, which patches it. Set ``UNIVG_PLUGIN_DISABLE=1``
 to turn the hook off (the .pth line then imports nothing at all).
 
@@ -18,6 +18,7 @@ import sys
 #: Modules whose import triggers a patch, and the :mod:`.patches` function that applies it.
 WATCHED = {
     "llamafactory.data.converter": "on_converter_imported",
+    "llamafactory.data.loader": "on_loader_imported",
     "llamafactory.train.tuner": "on_tuner_imported",
 }
 

@@ -1,16 +1,19 @@
 """The patches applied to LLaMA-Factory when it is imported (see :mod:`.import_hook`).
 
-Two independent, all-or-nothing patches, each guarded on the LLaMA-Factory version
+Independent, all-or-nothing patches, each guarded on the LLaMA-Factory version
 (:data:`univg_plugin.compat.LLAMAFACTORY`):
 
 - when ``llamafactory.data.converter`` is imported: register the ``univg`` dataset converter, so a
   ``dataset_info.json`` entry may say ``"formatting": "univg"`` (or ``"univg:<format>"`` for any
   registered dataset format);
+- when ``llamafactory.data.loader`` is imported: hand the ``univg`` converter the model's family and pixel
+  limits, so stage-1 answers are written the way the model writes boxes;
 - when ``llamafactory.train.tuner`` is imported: swap the ``FinetuningArguments`` dataclass that the
   training-argument parser uses for :class:`~.hparams.GRPOFinetuningArguments` (which accepts
   ``stage: grpo`` and the GRPO keys, still rejecting unknown ones), and route ``stage: grpo`` from
   ``_training_function`` to :func:`.workflow.run_grpo_training`. Every other stage goes through
-  LLaMA-Factory's own function untouched.
+  LLaMA-Factory's own function untouched, after one check for every stage: ``use_cpu: true`` with
+  ``deepspeed:`` is refused with what to set (:func:`refuse_deepspeed_with_use_cpu`).
 
 An unsupported LLaMA-Factory version gets one warning and no patch at all.
 """
@@ -26,7 +29,7 @@ from . import CONVERTER_NAME, DISABLE_VARIABLE
 
 logger = logging.getLogger("univg_plugin")
 #: What was applied in this process (read by :func:`.status.integration_status`).
-applied: dict[str, Any] = {"converter": False, "stage": False}
+applied: dict[str, Any] = {"converter": False, "loader": False, "stage": False}
 
 
 @functools.lru_cache(maxsize=1)
@@ -71,17 +74,58 @@ def on_converter_imported(module) -> None:
     applied["converter"] = True
 
 
-def requested_stage(args: dict[str, Any] | list[str] | None) -> str | None:
-    """The ``stage`` a training call asks for, read from the raw YAML dict or command-line list."""
+def on_loader_imported(module) -> None:
+    """Tell the ``univg`` converter of each dataset which model reads it (stage-1 answers in its family's
+    convention, :func:`.converter.answer_convention`): ``_load_single_dataset`` is the loader's last step that
+    sees ``model_args``."""
+    if not _supported():
+        return
+    original = module._load_single_dataset
+
+    @functools.wraps(original)
+    def load_single_dataset(dataset_attr, model_args, data_args, training_args):
+        if str(dataset_attr.formatting).split(":")[0] == CONVERTER_NAME:
+            from .converter import answer_convention
+
+            dataset_attr.univg_answers = answer_convention(model_args)
+        return original(dataset_attr, model_args, data_args, training_args)
+
+    module._load_single_dataset = load_single_dataset
+    applied["loader"] = True
+
+
+def raw_argument(args: dict[str, Any] | list[str] | None, key: str) -> Any:
+    """The value of ``key`` in a training call's raw arguments (the YAML dict or the command-line list)."""
     if isinstance(args, dict):
-        return args.get("stage")
+        return args.get(key)
     if isinstance(args, list):
         for index, item in enumerate(args):
-            if item.startswith("--stage="):
+            if item.startswith(f"--{key}="):
                 return item.split("=", 1)[1]
-            if item == "--stage" and index + 1 < len(args):
-                return args[index + 1]
+            if item == f"--{key}":  # a bare flag is true
+                following = args[index + 1] if index + 1 < len(args) else "--"
+                return True if following.startswith("--") else following
     return None
+
+
+def requested_stage(args: dict[str, Any] | list[str] | None) -> str | None:
+    """The ``stage`` a training call asks for, read from the raw YAML dict or command-line list."""
+    return raw_argument(args, "stage")
+
+
+def refuse_deepspeed_with_use_cpu(args: dict[str, Any] | list[str] | None) -> None:
+    """Refuse ``use_cpu: true`` with ``deepspeed:`` (any stage), before anything is parsed or loaded.
+
+    transformers' ``_setup_devices`` takes its ``use_cpu`` branch before the DeepSpeed one, so DeepSpeed's
+    communication is never set up and every rank fails later with "train_batch_size is not equal to ...".
+    """
+    deepspeed, use_cpu = raw_argument(args, "deepspeed"), raw_argument(args, "use_cpu")
+    if deepspeed and str(use_cpu).lower() in {"true", "1", "yes"}:
+        raise ValueError(
+            f"`use_cpu: true` cannot be combined with `deepspeed: {deepspeed}` (transformers then never sets up "
+            "DeepSpeed's processes). To run DeepSpeed on CPUs set `use_cpu: false` and the environment variable "
+            "DS_ACCELERATOR=cpu (DeepSpeed then uses gloo); otherwise remove `deepspeed`."
+        )
 
 
 def on_tuner_imported(module) -> None:
@@ -101,6 +145,7 @@ def on_tuner_imported(module) -> None:
 
     @functools.wraps(original)
     def training_function(config: dict[str, Any]) -> None:
+        refuse_deepspeed_with_use_cpu(config.get("args"))
         if requested_stage(config.get("args")) == "grpo":
             from .workflow import run_grpo_training
 

@@ -17,6 +17,7 @@ from ...boxes import AnswerPolicy, parse_image_index
 from ...data import GroundingSample
 from ...data.render import read_paper_answer
 from ...qwen_vl import set_pixel_limits
+from .converter import model_type_of
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -37,6 +38,7 @@ def run_grpo_training(config: dict[str, Any]) -> None:
         training_args.per_device_train_batch_size, training_args.gradient_accumulation_steps, training_args.world_size
     )
     finetuning_args.check_generating_arguments(generating_args)
+    finetuning_args.resolve_model_family(model_type_of(model_args), data_args.template)
     callbacks: list[TrainerCallback] = list(config.get("callbacks") or [])
     callbacks.append(LogCallback())
     if finetuning_args.early_stopping_steps is not None:
