@@ -99,13 +99,14 @@ def test_doctor_says_which_families_this_environment_supports():
 
     output = CliRunner().invoke(main, ["doctor"]).output
     for name, family in MODEL_FAMILIES.items():
-        line = next(line for line in output.splitlines() if line[6:].startswith(f"family {name}:"))
+        line = next((line for line in output.splitlines() if line[6:].startswith(f"family {name}:")), None)
+        assert line is not None, output
         problems = family_problems(family)
         assert line.startswith("[-- ]" if problems else "[ok ]") and all(problem in line for problem in problems)
         if not problems:
             assert family.model_class in line
     transformers = installed_version("transformers")
-    if importlib.util.find_spec("llamafactory") is not None and Version(transformers) >= Version("4.57"):
+    if installed_version("llamafactory") and Version(transformers) >= Version("4.57"):
         assert (
             "family qwen3_vl: transformers Qwen3VLForConditionalGeneration, LLaMA-Factory template qwen3_vl" in output
         )
@@ -123,5 +124,5 @@ def test_family_problems_name_the_missing_class_and_template():
         assert problems == ["transformers is not installed"]
         return
     assert problems[0].startswith("transformers ") and problems[0].endswith(" has no Qwen9VLForConditionalGeneration")
-    if importlib.util.find_spec("llamafactory") is not None:
+    if installed_version("llamafactory"):
         assert problems[1] == "LLaMA-Factory 0.9.5 has no template 'qwen9_vl'"

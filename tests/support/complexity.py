@@ -20,14 +20,14 @@ def best_time(function: Callable[[], object], repeats: int = 3) -> float:
 
 
 def growth_ratio(function: Callable[[str], object], make_text: Callable[[int], str], n: int = 10_000) -> float:
-    """time(function(make_text(8n))) / time(function(make_text(n))), best of 3 each.
+    """time(function(make_text(8n))) / time(function(make_text(n))), best of 5 each.
 
     Both sizes are timed in the same run, alternately, so that load from other processes hits them alike.
     """
     small, large = make_text(n), make_text(8 * n)
     function(small)  # warm up caches and imports
     times = {"small": float("inf"), "large": float("inf")}
-    for _ in range(3):
+    for _ in range(5):
         times["small"] = min(times["small"], best_time(lambda: function(small), 1))
         times["large"] = min(times["large"], best_time(lambda: function(large), 1))
     return times["large"] / max(times["small"], 1e-6)

@@ -16,17 +16,33 @@ def family_problems(family: ModelFamily) -> list[str]:
     if importlib.util.find_spec("transformers") is None:
         problems.append("transformers is not installed")
     else:
-        import transformers
-
-        if not hasattr(transformers, family.model_class):
-            problems.append(f"transformers {transformers.__version__} has no {family.model_class}")
-    if importlib.util.find_spec("llamafactory") is not None:
-        from llamafactory.data.template import TEMPLATES
-
-        if family.llamafactory_template not in TEMPLATES:
-            version = installed_version("llamafactory")
-            problems.append(f"LLaMA-Factory {version} has no template {family.llamafactory_template!r}")
+        problems += _model_class_problems(family.model_class)
+    if installed_version("llamafactory"):
+        problems += _template_problems(family.llamafactory_template)
     return problems
+
+
+def _template_problems(template: str) -> list[str]:
+    """Why the installed LLaMA-Factory cannot give ``template`` (none when it can); never raises."""
+    version = installed_version("llamafactory")
+    try:
+        from llamafactory.data.template import TEMPLATES
+    except Exception as error:
+        return [f"LLaMA-Factory {version} cannot be imported ({type(error).__name__}: {error})"]
+    return [] if template in TEMPLATES else [f"LLaMA-Factory {version} has no template {template!r}"]
+
+
+def _model_class_problems(model_class: str) -> list[str]:
+    """Why the installed transformers cannot give ``model_class`` (none when it can); never raises."""
+    import transformers
+
+    try:
+        getattr(transformers, model_class)
+    except AttributeError:
+        return [f"transformers {transformers.__version__} has no {model_class}"]
+    except Exception as error:  # a lazy module whose import fails raises RuntimeError, not AttributeError
+        return [f"transformers {transformers.__version__} cannot import {model_class} ({type(error).__name__})"]
+    return []
 
 
 def _family_line(family: ModelFamily) -> str:
