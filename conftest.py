@@ -42,6 +42,7 @@ NEEDS = {
     "tests/eval/test_eval_run.py": "generation",
     "tests/eval/test_eval_stop.py": "generation",
     "tests/demo/test_demo_speed.py::test_evaluation_runs_torch_on_one_thread": "torch",
+    "tests/demo/test_demo_speed.py::test_stage_1_preprocesses_in_one_process": "pyyaml",  # reads the tiny recipes
     "tests/eval/test_eval_resume.py::test_predictions_without_a_record_are_refused": "generation",
     "tests/eval/test_eval_resume.py::test_an_unreadable_record_is_a_located_error": "generation",
     "univg_plugin/integrations/llamafactory/": "llamafactory",
