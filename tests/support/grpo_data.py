@@ -64,6 +64,14 @@ def config_kwargs(output_dir: Path, **overrides) -> dict:
     return kwargs
 
 
+def unweighted_trainer(rewards, checkpoint, dataset, output):
+    """A DifficultyAwareGRPOTrainer with the weighting off, on ``checkpoint`` and ``dataset``, for reward checks."""
+    from univg_plugin.trainer import DifficultyAwareGRPOConfig, DifficultyAwareGRPOTrainer
+
+    args = DifficultyAwareGRPOConfig(**config_kwargs(output, difficulty_weighting="none"))
+    return DifficultyAwareGRPOTrainer(model=str(checkpoint), reward_funcs=rewards, args=args, train_dataset=dataset)
+
+
 def varied_accuracy(completions, **kwargs) -> list[float]:
     """A deterministic stand-in accuracy reward in [0, 1] that differs between completions."""
     texts = [c[0]["content"] if isinstance(c, list) else c for c in completions]

@@ -6,14 +6,14 @@ Qwen2-VL's factor 28 instead of 32, and a perfect answer scores below 1.
 from __future__ import annotations
 
 import pytest
-from grpo_data import config_kwargs, multi_image_dataset
+from grpo_data import multi_image_dataset, unweighted_trainer
 
 from univg_plugin.boxes import convert_boxes
 from univg_plugin.qwen_vl import model_family
 from univg_plugin.rewards import get
 from univg_plugin.rewards.presets import preset
 from univg_plugin.tiny_models import TinyModelSpec, build_tiny_qwen_vl
-from univg_plugin.trainer import DifficultyAwareGRPOConfig, DifficultyAwareGRPOTrainer
+from univg_plugin.trainer import DifficultyAwareGRPOTrainer
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,6 @@ def checkpoint(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     return multi_image_dataset(tmp_path_factory.mktemp("images"), rows=4, images_per_row=1)
-
-
-def trainer_with(rewards, checkpoint, dataset, output) -> DifficultyAwareGRPOTrainer:
-    args = DifficultyAwareGRPOConfig(**config_kwargs(output, difficulty_weighting="none"))
-    return DifficultyAwareGRPOTrainer(model=str(checkpoint), reward_funcs=rewards, args=args, train_dataset=dataset)
 
 
 def pixel_answers() -> list[list[dict[str, str]]]:
@@ -67,7 +62,7 @@ def test_an_abs_input_reward_on_qwen3_vl_resizes_with_the_models_factor_32(tmp_p
     iou = get("iou", space="abs_input")
     without_family = get("iou", space="abs_input", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
     assert without_family(pixel_answers(), **COLUMNS) == pytest.approx([0.946] * GROUP, abs=1e-3)  # factor 28
-    trainer = trainer_with([iou], checkpoint, dataset, tmp_path)
+    trainer = unweighted_trainer([iou], checkpoint, dataset, tmp_path)
     assert trainer.reward_funcs[0].options == {
         "space": "abs_input",
         "min_pixels": MIN_PIXELS,
@@ -82,14 +77,16 @@ def test_a_reward_of_another_family_is_refused_naming_both(tmp_path, checkpoint,
     with pytest.raises(
         ValueError, match=r"reward 'qwen2_5_vl_iou' has model_family='qwen2_5_vl', but the model is qwen3_vl"
     ):
-        trainer_with([preset("qwen2_5_vl", "iou")], checkpoint, dataset, tmp_path)
-    trainer = trainer_with([preset("qwen3_vl", "iou")], checkpoint, dataset, tmp_path)  # the model's own: as given
+        unweighted_trainer([preset("qwen2_5_vl", "iou")], checkpoint, dataset, tmp_path)
+    trainer = unweighted_trainer(
+        [preset("qwen3_vl", "iou")], checkpoint, dataset, tmp_path
+    )  # the model's own: as given
     assert trainer.reward_funcs[0].options["model_family"] == "qwen3_vl"
 
 
 def test_a_reward_taught_another_familys_normalized_space_is_left_without_a_family(tmp_path, tiny_qwen2_5_vl, dataset):
     # Qwen2.5-VL writes abs_input; a norm1000 reward means a model taught 0-1000 answers (the paper's syntax),
     # which qwen2_5_vl's syntax check would wrongly warn about
-    trainer = trainer_with([get("iou"), get("iou", space="abs_input")], tiny_qwen2_5_vl, dataset, tmp_path)
+    trainer = unweighted_trainer([get("iou"), get("iou", space="abs_input")], tiny_qwen2_5_vl, dataset, tmp_path)
     assert "model_family" not in trainer.reward_funcs[0].options
     assert trainer.reward_funcs[1].options["model_family"] == "qwen2_5_vl"

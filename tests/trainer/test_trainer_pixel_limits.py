@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from grpo_data import TRL_024, config_kwargs, multi_image_dataset
+from grpo_data import TRL_024, multi_image_dataset, unweighted_trainer
 
 from univg_plugin.boxes import convert_boxes
 from univg_plugin.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
 from univg_plugin.rewards import get
 from univg_plugin.tiny_models import TinyModelSpec, build_tiny_qwen_vl
-from univg_plugin.trainer import DifficultyAwareGRPOConfig, DifficultyAwareGRPOTrainer
+from univg_plugin.trainer import DifficultyAwareGRPOTrainer
 
 pytestmark = pytest.mark.slow
 
@@ -36,11 +36,6 @@ def checkpoint(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     return multi_image_dataset(tmp_path_factory.mktemp("images"), rows=4, images_per_row=1)
-
-
-def trainer_with(rewards, checkpoint, dataset, output) -> DifficultyAwareGRPOTrainer:
-    args = DifficultyAwareGRPOConfig(**config_kwargs(output, difficulty_weighting="none"))
-    return DifficultyAwareGRPOTrainer(model=str(checkpoint), reward_funcs=rewards, args=args, train_dataset=dataset)
 
 
 def perfect_answers() -> list[list[dict[str, str]]]:
@@ -74,7 +69,7 @@ def test_the_trainer_passes_its_processors_limits_to_the_rewards_that_take_them(
 
     iou, text_format = get("iou", space="abs_input"), get("format")
     rewards = [iou, text_format, third_party]
-    trainer = trainer_with(rewards, checkpoint, dataset, tmp_path)
+    trainer = unweighted_trainer(rewards, checkpoint, dataset, tmp_path)
     assert trainer_rewards(trainer)[:, 0] == pytest.approx([1.0] * GROUP)
     assert seen == [(MIN_PIXELS, MAX_PIXELS)]
     assert trainer.reward_func_names == ["iou", "format", "third_party"]
@@ -93,7 +88,7 @@ def test_the_trainer_passes_its_processors_limits_to_the_rewards_that_take_them(
 
 def test_pixel_limits_given_to_a_reward_win_over_the_processors(tmp_path, checkpoint, dataset):
     iou = get("iou", space="abs_input", min_pixels=DEFAULT_MIN_PIXELS, max_pixels=DEFAULT_MAX_PIXELS)
-    trainer = trainer_with([iou], checkpoint, dataset, tmp_path)
+    trainer = unweighted_trainer([iou], checkpoint, dataset, tmp_path)
     assert trainer.reward_funcs[0].options == {**iou.options, "model_family": "qwen2_5_vl"}  # its limits kept
     assert trainer_rewards(trainer)[:, 0] == pytest.approx([0.219] * GROUP, abs=1e-3)
 
@@ -106,6 +101,6 @@ def test_an_asynchronous_reward_stays_asynchronous(tmp_path, checkpoint, dataset
         seen.append(max_pixels)
         return [0.5] * len(completions)
 
-    trainer = trainer_with([get("iou", space="abs_input"), remote_judge], checkpoint, dataset, tmp_path)
+    trainer = unweighted_trainer([get("iou", space="abs_input"), remote_judge], checkpoint, dataset, tmp_path)
     assert trainer_rewards(trainer)[:, 1] == pytest.approx([0.5] * GROUP)
     assert seen == [MAX_PIXELS]
