@@ -341,7 +341,7 @@ def warn_once(key: str, message: str) -> None:
 def check_answers(texts: Sequence[str], answers: np.ndarray, truth: GroundTruth, options: BoxOptions) -> None:
     """Warn once when the answers cannot be in the reward's space or syntax: the sign of a wrong-family setting."""
     _check_answer_space(answers, CoordinateSpace(options.space), truth.input_sizes)
-    if options.model_family is not None:
+    if options.model_family is not None and f"syntax:{options.model_family}" not in _warned:  # said once: no rescan
         _check_answer_syntax(texts, answers, options.family)
 
 
