@@ -96,6 +96,16 @@ def test_abs_input_predictions_use_the_recorded_input_size(benchmark, tmp_path):
     assert extent(painted(tmp_path / "out" / "gallery" / "00000-2.png", PREDICTION)) == (70, 35, 209, 104)
 
 
+def test_an_answer_naming_an_image_the_sample_lacks_is_drawn_nowhere(benchmark, tmp_path):
+    outputs = {"s0": "<think>It is in image 3.</think><answer>(250,250),(750,750)</answer>"}
+    report, predictions = scored(benchmark[:1], tmp_path, outputs)
+    page = write_gallery(report, benchmark[:1], predictions, tmp_path / "out").read_text()
+    folder = tmp_path / "out" / "gallery"
+    assert painted(folder / "00000-2.png", TRUTH).any() and not painted(folder / "00000-2.png", PREDICTION).any()
+    assert sorted(path.name for path in folder.iterdir()) == ["00000-2.png"]
+    assert "wrong image: the answer names image 3 (the sample has 2), the target is image 2" in page
+
+
 def test_no_predictions_and_missing_images_render_with_notes(benchmark, tmp_path):
     (tmp_path / "b.png").unlink()
     report, predictions = scored(benchmark, tmp_path, {"elsewhere": "(1,1),(2,2)"}, unknown_ids="ignore")

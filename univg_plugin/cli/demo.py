@@ -31,7 +31,7 @@ def _steps(value: str | None) -> tuple[int | None, int | None]:
     show_default=True,
     help="Output directory: model, data, both stages, evaluation, report.md and plots.",
 )
-@click.option("--quick", is_flag=True, help="A tiny run (under 2 minutes): the machinery, not the learning.")
+@click.option("--quick", is_flag=True, help="A tiny run (under a minute): the machinery, not the learning.")
 @click.option(
     "--long",
     "long_run",
@@ -55,7 +55,7 @@ def demo(out: Path, quick: bool, long_run: bool, steps: str | None, no_ablation:
     grounding data (easy / medium / hard), runs stage 1 (CoT-SFT) and stage 2 (difficulty-aware GRPO,
     and the same without the weighting) with `llamafactory-cli train`, evaluates every stage and a
     trivial baseline on held-out data with `univg eval`, and writes OUT/report.md with the table and
-    the plots. The default run takes about 11 minutes on 2 CPU cores; --quick about a minute; --long
+    the plots. The default run takes about 15 minutes on 2 CPU cores; --quick under a minute; --long
     about 35 minutes (the run in which GRPO improves on stage 1). See docs/demo.md.
     """
     from ..demo import PLANS, run_demo

@@ -82,18 +82,20 @@ class _Run:
         self.media_root = media_root or report.settings.get("media_root")
         self.space = CoordinateSpace(report.settings["space"])
 
-    def images(self, row: int) -> tuple[int | None, int]:
-        """The target image (None: not specified) and the image the prediction is drawn on (1-based)."""
+    def images(self, row: int) -> tuple[int | None, int | None]:
+        """The target image (None: not specified) and the image the prediction is drawn on (1-based; None when
+        the answer names an image the sample does not have)."""
         target = self.samples[row].target_image
-        named = int(self.report.results.predicted_image[row])
-        return target, named or target or 1
+        predicted = int(self.report.results.predicted_image[row]) or target or 1
+        return target, predicted if predicted <= len(self.samples[row].images) else None
 
     def panels(self, row: int, folder: Path, prefix: str) -> list[Panel]:
         """The target image with the truth, and the image the answer names with the prediction (one panel when the
         same image)."""
         sample, box = self.samples[row], self.report.results.boxes[row]
         target, predicted = self.images(row)
-        shown = sorted({predicted, *([target] if target else range(1, len(sample.images) + 1))})
+        drawn_on = [predicted] if predicted else []
+        shown = sorted({*drawn_on, *([target] if target else range(1, len(sample.images) + 1))})
         recorded = self.predictions.input_sizes.get(sample.id, ())
         panels = []
         for index in shown:
@@ -119,6 +121,7 @@ class _Run:
         if results.target_hit[row] == 0:
             named = int(results.predicted_image[row])
             said = f"names image {named}" if named else "names no image"
+            said += f" (the sample has {len(sample.images)})" if named > len(sample.images) else ""
             notes.insert(0, f"wrong image: the answer {said}, the target is image {target}")
         facts = [f"IoU {results.iou[row]:.3f}", f"task {sample.task}", f"{len(sample.images)} image(s)"]
         facts += [f"truth {sample.space.value}", f"prediction {self.space.value}"]
