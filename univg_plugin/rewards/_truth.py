@@ -341,7 +341,7 @@ def warn_once(key: str, message: str) -> None:
 def check_answers(texts: Sequence[str], answers: np.ndarray, truth: GroundTruth, options: BoxOptions) -> None:
     """Warn once when the answers cannot be in the reward's space or syntax: the sign of a wrong-family setting."""
     _check_answer_space(answers, CoordinateSpace(options.space), truth.input_sizes)
-    if options.model_family is not None and f"syntax:{options.model_family}" not in _warned:  # said once: no rescan
+    if options.model_family is not None:
         _check_answer_syntax(texts, answers, options.family)
 
 
@@ -377,7 +377,11 @@ def _writes_lists(family: ModelFamily) -> bool:
 
 
 def _check_answer_syntax(texts: Sequence[str], answers: np.ndarray, family: ModelFamily) -> None:
-    """Warn once when answers with a box are written in another family's syntax than ``family``'s."""
+    """Warn once when answers with a box are written in another family's syntax than ``family``'s (once said, the
+    answers are not scanned again)."""
+    key = f"syntax:{family.name}"
+    if key in _warned:
+        return
     boxed = ~np.isnan(answers).any(axis=1)
     if not boxed.any():
         return
@@ -386,7 +390,7 @@ def _check_answer_syntax(texts: Sequence[str], answers: np.ndarray, family: Mode
     if foreign:
         others = [name for name, other in MODEL_FAMILIES.items() if _writes_lists(other) != _writes_lists(family)]
         warn_once(
-            f"syntax:{family.name}",
+            key,
             f"{foreign} of {int(boxed.sum())} answers are not written as {family.name} writes boxes "
             f"({family.answer_syntax}) but as {' / '.join(others)} do: they are scored as {family.name}'s "
             f"({family.box_space}), where another family's boxes score near 0; set the model's family "
