@@ -10,11 +10,11 @@ with the same environment) and this checkout. For each run it prints the seconds
 
 Then the floors, measured in the same sitting on the new run's stage-1 model and training data, torch's
 default threads: the images of a stage-1 batch processed once (the Qwen2-VL image processor, nothing else) and
-the model's forward and backward pass and optimizer step on prepared batches in a bare PyTorch loop.
-A stage-1 step of LLaMA-Factory (collation, image processing, forward, backward) is compared with
-their sum.
+the model's forward and backward pass and optimizer step on prepared batches in a bare PyTorch loop, in
+one process. A stage-1 step of LLaMA-Factory (collation, image processing, forward, backward; in two
+processes of one core each where the plan says so) is compared with their sum.
 
-The default plan takes about 40 minutes on an idle 2-core machine (both runs; other work on the machine
+The default plan takes about 25-30 minutes on an idle 2-core machine (both runs; other work on the machine
 changes both and their ratio); ``--steps 120,4`` about 12 minutes; ``--quick`` about 3 minutes.
 """
 
@@ -135,8 +135,18 @@ def print_profile(before: dict[str, Any] | None, after: dict[str, Any], floor: d
     print(f"|   one step / sum of floors | | {step / sum(floor.values()):.1f} | |")
     print(_row("**total (wall)**", None if before is None else before["wall"], after["wall"]))
     if before is not None:
-        same = "the same" if before["table"] == after["table"] else "DIFFERENT"
+        same = "the same" if before["table"] == after["table"] else "different"
         print(f"\nheld-out table before and after: {same}; before / after: {before['wall'] / after['wall']:.2f}")
+    print_table(before, after)
+
+
+def print_table(before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Each row's all-samples mIoU and hard-sample mIoU, before and after (percent)."""
+    print("\n| row | before: all / hard mIoU | after: all / hard mIoU |\n|---|---:|---:|")
+    for row, scores in after["table"].items():
+        old = (before or {}).get("table", {}).get(row)
+        shown = f"{old['all']['miou']:.1f} / {old['hard']['miou']:.1f}" if old else ""
+        print(f"| {row} | {shown} | {scores['all']['miou']:.1f} / {scores['hard']['miou']:.1f} |")
 
 
 def _before_tree(ref: str, where: Path) -> Path:

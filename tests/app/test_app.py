@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from ports import free_port
 
 from univg_plugin.app import MAX_IMAGES, answer, example_rows
 from univg_plugin.cli import main
@@ -34,12 +34,6 @@ def synth(tmp_path_factory) -> Path:
     return generate(tmp_path_factory.mktemp("synth"), n=6, seed=0, image_size=64)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -56,7 +50,7 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
 @pytest.fixture(scope="module")
 def app_url(chromium, tiny_qwen2_vl, synth, tmp_path_factory) -> Iterator[str]:
     """``univg app`` serving the tiny checkpoint with the synthetic examples, started once for the module."""
-    url, log = f"http://127.0.0.1:{_free_port()}/", tmp_path_factory.mktemp("app") / "app.log"
+    url, log = f"http://127.0.0.1:{free_port()}/", tmp_path_factory.mktemp("app") / "app.log"
     command = [sys.executable, "-m", "univg_plugin.cli", "app", "--model", str(tiny_qwen2_vl), "--max-new-tokens", "8"]
     command += ["--examples", str(synth), "--port", url.rsplit(":", 1)[1].strip("/")]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -88,7 +88,7 @@ def test_quick_and_long_are_refused_together():
 
 @pytest.mark.llamafactory
 @pytest.mark.parametrize(
-    ("plan", "min_p", "loss_type", "steps"), [("default", None, "grpo", 40), ("long", 0.1, "dapo", 400)]
+    ("plan", "min_p", "loss_type", "steps"), [("default", None, "grpo", 10), ("long", 0.1, "dapo", 400)]
 )
 def test_plan_reaches_trl_through_llamafactorys_parser(tmp_path, plan, min_p, loss_type, steps):
     import llamafactory.train.tuner  # noqa: F401  (importing it installs the plugin's `stage: grpo` arguments)
@@ -151,3 +151,29 @@ def test_cpu_cores_without_affinity_falls_back_to_the_core_count(monkeypatch):
     assert cpu_cores() == 6
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert cpu_cores() == 1
+
+
+@pytest.mark.slow
+@pytest.mark.llamafactory
+@pytest.mark.distributed
+def test_stage_1_of_two_processes_trains_the_whole_batch(tmp_path):
+    """The default plan's stage 1 (two processes under LLaMA-Factory's torchrun launch), on the quick sizes."""
+    from univg_plugin.demo import cpu_cores
+
+    if cpu_cores() < 2:
+        pytest.skip("the demo runs stage 1 in two processes only with two cores")
+    out = tmp_path / "demo"
+    script = tmp_path / "two_processes.py"
+    script.write_text(
+        "from dataclasses import replace\n"
+        "from univg_plugin.demo import PLANS, run_demo\n"
+        'if __name__ == "__main__":\n'
+        f'    run_demo({str(out)!r}, replace(PLANS["quick"], sft_processes=2), ablation=False)\n'
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    log = (out / "logs" / "stage1.log").read_text()
+    assert "world size: 2" in log
+    assert "per_device_train_batch_size: 4" in (out / "configs" / "stage1.yaml").read_text()
+    assert json.loads((out / "stage1" / "trainer_state.json").read_text())["global_step"] == 20
+    assert (out / "stage1" / "model.safetensors").is_file() and (out / "report.md").is_file()

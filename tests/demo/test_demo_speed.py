@@ -1,21 +1,41 @@
-"""What keeps `univg demo` fast and talkative: preprocessing in one process, shown on the bar; one torch thread
-per evaluation process."""
+"""What keeps `univg demo` fast and talkative: stage 1 data parallel on one core per process, preprocessing
+shown on the bar; one torch thread per evaluation process."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from univg_plugin.demo import PLANS, stage1_config
+from univg_plugin.demo import configs as demo_configs
+from univg_plugin.demo import runner as demo_runner
 from univg_plugin.demo.runner import preparation
 
 
-def test_stage_1_preprocesses_in_one_process():
-    """``datasets.map`` workers would each take torch's threads: two workers of two threads on two cores
-    made LLaMA-Factory's preprocessing about 6x slower than one process."""
-    from pathlib import Path
+def test_stage_1_splits_its_batch_over_one_process_per_core(monkeypatch):
+    """Two processes of one thread each do a step of the tiny model faster than one process of two threads;
+    each preprocesses with one ``datasets.map`` worker of one thread (two workers of two threads on two
+    cores made LLaMA-Factory's preprocessing about 6x slower than one process)."""
+    monkeypatch.setattr(demo_configs, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(demo_runner, "cpu_cores", lambda: 2)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    config = stage1_config(PLANS["default"], Path("demo_out"), seed=0)
+    assert config["per_device_train_batch_size"] * 2 == PLANS["default"].sft_batch
+    assert config["preprocessing_num_workers"] == 2
+    environment = demo_runner._environment(run_count=1, ranks=2)
+    assert (environment["FORCE_TORCHRUN"], environment["NPROC_PER_NODE"]) == ("1", "2")
+    assert environment["OMP_NUM_THREADS"] == "1"
 
-    from univg_plugin.demo import PLANS, stage1_config
 
-    assert stage1_config(PLANS["default"], Path("demo_out"), seed=0)["preprocessing_num_workers"] == 1
+@pytest.mark.parametrize(("cores", "plan"), [(1, "default"), (2, "quick")])
+def test_stage_1_runs_in_one_process_on_one_core_or_for_a_few_steps(monkeypatch, cores, plan):
+    monkeypatch.setattr(demo_configs, "cpu_cores", lambda: cores)
+    config = stage1_config(PLANS[plan], Path("demo_out"), seed=0)
+    assert config["per_device_train_batch_size"] == PLANS[plan].sft_batch
+    assert config["preprocessing_num_workers"] == 1
+    monkeypatch.delenv("FORCE_TORCHRUN", raising=False)
+    assert "FORCE_TORCHRUN" not in demo_runner._environment(run_count=1, ranks=1)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +78,16 @@ def test_evaluation_runs_torch_on_one_thread_and_gives_the_threads_back():
     with pytest.raises(KeyError), one_torch_thread():
         raise KeyError("a failure inside")
     assert torch.get_num_threads() == before
+
+
+def test_the_demo_tokenizer_has_one_token_for_each_word_of_the_template_and_answers(tmp_path):
+    """Role names and CoT words split into letters made every sequence about 10% longer to compute."""
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer
+
+    from univg_plugin.tiny_models import build_tiny_qwen_vl
+
+    build_tiny_qwen_vl(tmp_path, spec=PLANS["default"].model)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    words = ["system", "user", "assistant", "image", " image", " So", " the", " target", " square"]
+    assert {word: tokenizer.tokenize(word) for word in words} == {word: [word.replace(" ", "Ġ")] for word in words}

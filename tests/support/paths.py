@@ -8,3 +8,5 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 DISTRIBUTED_GRPO_SCRIPT = Path(__file__).resolve().with_name("distributed_grpo.py")
 #: Two GRPO steps of DifficultyAwareGRPOTrainer, run under accelerate + DeepSpeed ZeRO-3 or torchrun.
 DEEPSPEED_GRPO_SCRIPT = Path(__file__).resolve().with_name("deepspeed_grpo.py")
+#: Under torchrun: each rank tears its process group down inside the LLaMA-Factory patch's teardown guard.
+TEARDOWN_SCRIPT = Path(__file__).resolve().with_name("teardown_ranks.py")

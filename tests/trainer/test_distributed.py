@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 from paths import DISTRIBUTED_GRPO_SCRIPT
+from ports import free_port
 
 from univg_plugin.weighting import difficulty_weights
 
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_group_split_over_two_ranks_gets_the_single_process_weight(tmp_path, tiny_qwen2_vl):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .plan import DemoPlan, input_pixels, one_token_pixels
+from .runner import cpu_cores
 
 #: The ``univg_plugin`` package directory (the recipes ship inside it in a wheel, beside it in a checkout).
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -51,9 +52,17 @@ def weighting_name(weighting: str) -> str:
     return "unweighted" if weighting == "none" else "weighted"
 
 
+def sft_ranks(plan: DemoPlan) -> int:
+    """The stage-1 processes: the plan's ``sft_processes`` where there are as many cores and they split the
+    batch evenly, else one."""
+    ranks = plan.sft_processes
+    return ranks if ranks <= cpu_cores() and plan.sft_batch % ranks == 0 else 1
+
+
 def stage1_config(plan: DemoPlan, out: Path, seed: int) -> dict[str, Any]:
     """The family's tiny stage-1 recipe (:func:`tiny_recipe`) pointed at the demo's model, data and output,
-    with the plan's sizes."""
+    with the plan's sizes (the batch split over :func:`sft_ranks` processes)."""
+    ranks = sft_ranks(plan)
     config = _recipe(tiny_recipe("sft", plan.family))
     config.update(
         model_name_or_path=str(out / "model"),
@@ -63,13 +72,13 @@ def stage1_config(plan: DemoPlan, out: Path, seed: int) -> dict[str, Any]:
         dataset_dir=str(out / "data"),
         media_dir=str(out / "data" / "train"),
         output_dir=str(out / "stage1"),
-        per_device_train_batch_size=plan.sft_batch,
+        per_device_train_batch_size=plan.sft_batch // ranks,
         max_steps=plan.sft_steps,
         learning_rate=plan.sft_learning_rate,
         lr_scheduler_type="cosine",
         warmup_ratio=0.03,
         logging_steps=max(1, plan.sft_steps // 50),
-        preprocessing_num_workers=1,  # workers would each take torch's threads: 2 x 2 on 2 cores (docs/demo.md)
+        preprocessing_num_workers=ranks,  # one per process: each takes that process's share of the cores
         seed=seed,
     )
     return config

@@ -14,7 +14,7 @@ from ..data import GroundingSample, read
 from ..data.synth import generate
 from ..tiny_models import build_tiny_qwen_vl
 from .compare import compare_runs
-from .configs import stage1_config, stage2_config, weighting_name
+from .configs import sft_ranks, stage1_config, stage2_config, weighting_name
 from .evaluation import STAGE1_ROW, Table, evaluate_runs
 from .plan import PLANS, DemoPlan
 from .report import write_report
@@ -127,7 +127,7 @@ def run_demo(
         train_file = write_data(plan, out, "train", plan.train_samples, seed)
         test_file = write_data(plan, out, "test", plan.test_samples, seed + 10_000)
     with clock.phase("stage 1: CoT-SFT (llamafactory-cli)"):
-        llamafactory_train([(stage1_config(plan, out, seed), "stage1", plan.sft_steps)], out, say)
+        llamafactory_train([(stage1_config(plan, out, seed), "stage1", plan.sft_steps)], out, say, sft_ranks(plan))
     _train_stage2(plan, out, seed, ablation, clock)
     with clock.phase("evaluation"):
         test_samples = list(read(test_file))

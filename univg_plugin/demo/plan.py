@@ -12,7 +12,9 @@ _VOCABULARY = (
     "Locate the square. Find the square in these images. The square is at the square is in image at the "
     "top bottom left right center top-left top-right bottom-left bottom-right "
     "red green blue yellow purple orange white black "
-    "First output the thinking process in tags and then output the bounding box"
+    "First output the thinking process in tags and then output the bounding box. So the target is in image"
+    # the chat template's role names and an answer's first word, each right after a special token
+    "\nsystem\nuser\nassistant\nimage\n"
 )
 #: The smallest image the demo's processors take: one vision token (a 28 x 28 pixel cell).
 ONE_TOKEN_PIXELS = RESIZE_FACTOR * RESIZE_FACTOR
@@ -31,6 +33,8 @@ class DemoPlan:
         sft_steps: Stage-1 optimizer steps.
         sft_batch: Stage-1 batch size.
         sft_learning_rate: Stage-1 peak learning rate (cosine schedule).
+        sft_processes: Stage-1 data-parallel processes (torchrun) where the machine has that many cores, each
+            with ``sft_batch / sft_processes`` samples a step (the same global batch).
         grpo_steps: Stage-2 optimizer steps (each run).
         grpo_prompts: Prompts per stage-2 step.
         num_generations: Completions per prompt (G).
@@ -55,7 +59,8 @@ class DemoPlan:
     num_generations: int
     grpo_learning_rate: float
     max_completion_length: int
-    eval_batch: int = 32
+    eval_batch: int = 150
+    sft_processes: int = 2
     grpo_loss_type: str = "grpo"
     grpo_min_p: float | None = None
     family: str = "qwen2_vl"
@@ -102,15 +107,15 @@ _MODEL = TinyModelSpec(
 )
 
 _DEFAULT = DemoPlan(
-    train_samples=24000,
-    test_samples=900,
+    train_samples=19200,  # each seen once by stage 1 (1,200 steps of 16)
+    test_samples=600,
     image_size=84,
     grid=3,
     model=_MODEL,
     sft_steps=1200,
     sft_batch=16,
     sft_learning_rate=5e-4,
-    grpo_steps=40,
+    grpo_steps=10,
     grpo_prompts=16,
     num_generations=4,
     grpo_learning_rate=2e-5,
@@ -120,9 +125,17 @@ _DEFAULT = DemoPlan(
 #: The plans by name: ``default``, ``long`` (``--long``) and ``quick`` (``--quick``).
 PLANS: dict[str, DemoPlan] = {
     "default": _DEFAULT,
-    # A cold-start stage 1 and ten times the GRPO prompts, sampled without the tail of junk tokens a
-    # tiny model puts probability on: stage 2 gains over stage 1 (about 35 minutes; docs/demo.md).
-    "long": replace(_DEFAULT, sft_steps=800, grpo_steps=400, grpo_loss_type="dapo", grpo_min_p=0.1),
+    # A cold-start stage 1 and 400 GRPO steps, sampled without the tail of junk tokens a tiny model puts
+    # probability on: stage 2 gains over stage 1 (about 35 minutes; docs/demo.md).
+    "long": replace(
+        _DEFAULT,
+        train_samples=24000,
+        test_samples=900,
+        sft_steps=800,
+        grpo_steps=400,
+        grpo_loss_type="dapo",
+        grpo_min_p=0.1,
+    ),
     "quick": replace(
         _DEFAULT,
         train_samples=200,
@@ -134,6 +147,6 @@ PLANS: dict[str, DemoPlan] = {
         grpo_steps=3,
         grpo_prompts=2,
         max_completion_length=48,
-        eval_batch=24,
+        sft_processes=1,  # two processes start slower than 20 steps take
     ),
 }

@@ -102,14 +102,18 @@ class _Training:
         self.bar.close()
 
 
-def _environment(run_count: int) -> dict[str, str]:
-    """The runs' environment: CPU only, this interpreter's scripts first on PATH, and for runs that share
-    the machine a share of its cores each (unless the user chose a number); a lone run keeps torch's
-    own default."""
-    shares = {"OMP_NUM_THREADS": str(max(1, cpu_cores() // run_count))} if run_count > 1 else {}
+def _environment(run_count: int, ranks: int) -> dict[str, str]:
+    """The runs' environment: CPU only, this interpreter's scripts first on PATH, for runs of several
+    ranks LLaMA-Factory's torchrun launch (``FORCE_TORCHRUN``, ``NPROC_PER_NODE``), and for processes that
+    share the machine a share of its cores each (unless the user chose a number); a lone process keeps
+    torch's own default."""
+    processes = run_count * ranks
+    shares = {"OMP_NUM_THREADS": str(max(1, cpu_cores() // processes))} if processes > 1 else {}
+    torchrun = {"FORCE_TORCHRUN": "1", "NPROC_PER_NODE": str(ranks)} if ranks > 1 else {}
     return {
         **shares,
         **os.environ,
+        **torchrun,
         "CUDA_VISIBLE_DEVICES": "",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
@@ -135,7 +139,7 @@ def _start(run: Run, position: int, out: Path, env: dict[str, str]) -> _Training
     return _Training(name, config_path, log_path, progress_file, process, bar)
 
 
-def llamafactory_train(runs: list[Run], out: Path, say: Callable[[str], None]) -> None:
+def llamafactory_train(runs: list[Run], out: Path, say: Callable[[str], None], ranks: int = 1) -> None:
     """Run ``llamafactory-cli train`` on each ``(config, name, steps)`` of ``runs`` at the same time, each
     with its share of the CPU cores and a progress bar fed by its log (preprocessing) and trainer_log.jsonl
     (steps).
@@ -148,12 +152,14 @@ def llamafactory_train(runs: list[Run], out: Path, say: Callable[[str], None]) -
             the run's name (its log is ``out/logs/<name>.log``) and its step count (the progress bar's end).
         out: The demo's output directory.
         say: Where the line saying that a run is done goes.
+        ranks: Processes per run: data parallel under LLaMA-Factory's torchrun launch (gloo), each with
+            the config's ``per_device_train_batch_size`` samples a step.
 
     Raises:
         RuntimeError: A run failed; the others were stopped. The message names its config and log and
             ends with the log's last lines.
     """
-    env = _environment(len(runs))
+    env = _environment(len(runs), ranks)
     trainings: list[_Training] = []
     try:
         for position, run in enumerate(runs):

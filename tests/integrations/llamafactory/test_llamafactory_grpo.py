@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,27 @@ def test_opting_out_restores_llamafactorys_own_behaviour(tmp_path, stage1, synth
         tiny("grpo", stage1, synth_data, tmp_path / "out"), tmp_path, env={"UNIVG_PLUGIN_DISABLE": "1"}
     )
     assert "Some keys are not used by the HfArgumentParser" in output_of(with_grpo_keys)
+
+
+@pytest.mark.distributed
+def test_no_rank_tears_the_process_group_down_before_the_others_reach_it(tmp_path):
+    """A rank leaving while rank 0 still saved aborted in gloo's teardown (SIGABRT) in CI: under the patch,
+    rank 1 returns from ``destroy_process_group`` only once the late rank 0 has called it."""
+    from paths import TEARDOWN_SCRIPT
+    from ports import free_port
+
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(free_port()),
+    ]
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([*command, str(TEARDOWN_SCRIPT), str(tmp_path)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    late, early = (json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1))
+    assert early["returned"] >= late["called"]
+    assert late["restored"] and early["restored"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 import math
 import random
 
@@ -60,8 +61,10 @@ def _background(rng: random.Random, width: int, height: int) -> Image.Image:
     return tiny.resize((width, height), Image.Resampling.NEAREST)
 
 
+@functools.lru_cache(maxsize=8)
 def _coordinate_background(width: int, height: int) -> Image.Image:
-    """Red grows from left to right, green from top to bottom, blue is constant."""
+    """Red grows from left to right, green from top to bottom, blue is constant (made once per size:
+    callers draw on a copy)."""
     red = Image.linear_gradient("L").transpose(Image.Transpose.ROTATE_90).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     green = Image.linear_gradient("L")
     to_range = [70 + value * 120 // 255 for value in range(256)]
@@ -79,7 +82,7 @@ def draw(scene: Scene, rng: random.Random) -> Image.Image:
         ((64, 64), (220, 40, 40))
     """
     if scene.coordinate_background:
-        image = _coordinate_background(scene.width, scene.height)
+        image = _coordinate_background(scene.width, scene.height).copy()
     else:
         image = _background(rng, scene.width, scene.height)
     pen = ImageDraw.Draw(image)

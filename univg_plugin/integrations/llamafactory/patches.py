@@ -13,15 +13,18 @@ Independent, all-or-nothing patches, each guarded on the LLaMA-Factory version
   ``stage: grpo`` and the GRPO keys, still rejecting unknown ones), and route ``stage: grpo`` from
   ``_training_function`` to :func:`.workflow.run_grpo_training`. Every other stage goes through
   LLaMA-Factory's own function untouched, after one check for every stage: ``use_cpu: true`` with
-  ``deepspeed:`` is refused with what to set (:func:`refuse_deepspeed_with_use_cpu`).
+  ``deepspeed:`` is refused with what to set (:func:`refuse_deepspeed_with_use_cpu`). Under torchrun every
+  stage's ranks wait for each other before the process group is torn down (gloo can abort otherwise).
 
 An unsupported LLaMA-Factory version gets one warning and no patch at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from ...compat import LLAMAFACTORY, installed_version
@@ -128,6 +131,27 @@ def refuse_deepspeed_with_use_cpu(args: dict[str, Any] | list[str] | None) -> No
         )
 
 
+@contextlib.contextmanager
+def _ranks_meet_before_teardown() -> Iterator[None]:
+    """While a stage runs, ``torch.distributed.destroy_process_group`` first waits for every rank: a rank
+    that tears its gloo group down while rank 0 still saves can abort (SIGABRT) in the teardown."""
+    import torch.distributed as dist
+
+    destroy = dist.destroy_process_group
+
+    @functools.wraps(destroy)
+    def destroy_after_barrier(*args: Any, **kwargs: Any) -> None:
+        if dist.is_initialized():
+            dist.barrier()
+        destroy(*args, **kwargs)
+
+    dist.destroy_process_group = destroy_after_barrier
+    try:
+        yield
+    finally:
+        dist.destroy_process_group = destroy
+
+
 def on_tuner_imported(module) -> None:
     """Accept ``stage: grpo`` in the parser and route it to our workflow (both or neither)."""
     if not _supported():
@@ -146,11 +170,12 @@ def on_tuner_imported(module) -> None:
     @functools.wraps(original)
     def training_function(config: dict[str, Any]) -> None:
         refuse_deepspeed_with_use_cpu(config.get("args"))
-        if requested_stage(config.get("args")) == "grpo":
-            from .workflow import run_grpo_training
+        with _ranks_meet_before_teardown():
+            if requested_stage(config.get("args")) == "grpo":
+                from .workflow import run_grpo_training
 
-            return run_grpo_training(config)
-        return original(config)
+                return run_grpo_training(config)
+            return original(config)
 
     parser._TRAIN_ARGS[position] = GRPOFinetuningArguments
     module._training_function = training_function

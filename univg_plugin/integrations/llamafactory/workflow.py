@@ -46,8 +46,7 @@ def run_grpo_training(config: dict[str, Any]) -> None:
     callbacks.append(ReporterCallback(model_args, data_args, finetuning_args, generating_args))
     run_grpo(model_args, data_args, training_args, finetuning_args, generating_args, callbacks)
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()  # a rank leaving while rank 0 still saves can abort in gloo's teardown (SIGABRT)
-        dist.destroy_process_group()
+        dist.destroy_process_group()  # after a barrier (patches._ranks_meet_before_teardown)
 
 
 def _sample_from_aligned(row: dict[str, Any], index: int, space: str, where: str) -> GroundingSample:
