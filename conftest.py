@@ -24,6 +24,7 @@ NEEDS = {
     "tests/support/grpo_data.py": "trainer",
     "tests/support/distributed_grpo.py": "trainer",
     "tests/support/deepspeed_grpo.py": "trainer",
+    "tests/support/teardown_ranks.py": "torch",
     # DeepSpeed is installed only beside LLaMA-Factory (.venv); there a missing DeepSpeed fails it in CI (zero3.py)
     "tests/trainer/test_trainer_deepspeed.py": "llamafactory",
     "tests/plugin_package/univg_test_plugin/trainer.py": "trainer",
@@ -42,7 +43,9 @@ NEEDS = {
     "tests/eval/test_eval_run.py": "generation",
     "tests/eval/test_eval_stop.py": "generation",
     "tests/demo/test_demo_speed.py::test_evaluation_runs_torch_on_one_thread": "torch",
-    "tests/demo/test_demo_speed.py::test_stage_1_preprocesses_in_one_process": "pyyaml",  # reads the tiny recipes
+    "tests/demo/test_demo_speed.py::test_stage_1_splits_its_batch": "pyyaml",  # reads the tiny recipes
+    "tests/demo/test_demo_speed.py::test_stage_1_runs_in_one_process": "pyyaml",
+    "tests/demo/test_demo_speed.py::test_the_demo_tokenizer": "generation",
     "tests/eval/test_eval_resume.py::test_predictions_without_a_record_are_refused": "generation",
     "tests/eval/test_eval_resume.py::test_an_unreadable_record_is_a_located_error": "generation",
     "univg_plugin/integrations/llamafactory/": "llamafactory",

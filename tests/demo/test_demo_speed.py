@@ -82,7 +82,6 @@ def test_evaluation_runs_torch_on_one_thread_and_gives_the_threads_back():
 
 def test_the_demo_tokenizer_has_one_token_for_each_word_of_the_template_and_answers(tmp_path):
     """Role names and CoT words split into letters made every sequence about 10% longer to compute."""
-    pytest.importorskip("transformers")
     from transformers import AutoTokenizer
 
     from univg_plugin.tiny_models import build_tiny_qwen_vl
