@@ -12,7 +12,7 @@ Independent, all-or-nothing patches, each guarded on the LLaMA-Factory version
   training-argument parser uses for :class:`~.hparams.GRPOFinetuningArguments` (which accepts
   ``stage: grpo`` and the GRPO keys, still rejecting unknown ones), and route ``stage: grpo`` from
   ``_training_function`` to :func:`.workflow.run_grpo_training`. Every other stage goes through
-  LLaMA-Factory's own function untouched, after one check for every stage: ``use_cpu: true`` with
+  LLaMA-Factory's own function, after one check for every stage: ``use_cpu: true`` with
   ``deepspeed:`` is refused with what to set (:func:`refuse_deepspeed_with_use_cpu`). Under torchrun every
   stage's ranks wait for each other before the process group is torn down (gloo can abort otherwise).
 
