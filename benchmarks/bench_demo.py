@@ -120,12 +120,23 @@ def _row(name: str, before: float | None, after: float, unit: str = "s", digits:
     return f"| {name} | {shown} | {after:.{digits}f} {unit} | {ratio} |"
 
 
+def _phase(phases: dict[str, float], name: str) -> float | None:
+    """Seconds of phase ``name``; a phase that runs earlier ones side by side (``"model and data"``) is
+    compared with the sum of their times.
+
+    Example:
+        >>> _phase({"model": 5.0, "data": 46.0}, "model and data")
+        51.0
+    """
+    parts = [phases.get(part) for part in name.split(" and ")]
+    return phases.get(name, sum(parts) if None not in parts else None)
+
+
 def print_profile(before: dict[str, Any] | None, after: dict[str, Any], floor: dict[str, float], sft_steps: int):
     """The table: phases, the stage-1 split, a step against its floors, and the totals."""
     print("\n| phase | before | after | before / after |\n|---|---:|---:|---:|")
     for name, seconds in after["phases"].items():
-        previous = None if before is None else before["phases"].get(name)
-        print(_row(name, previous, seconds))
+        print(_row(name, None if before is None else _phase(before["phases"], name), seconds))
     for key, name in (("preprocessing", "  stage 1: preprocessing (tokenizer)"), ("steps", "  stage 1: steps")):
         print(_row(name, None if before is None else before[key], after[key]))
     step = after["steps"] / sft_steps

@@ -37,6 +37,7 @@ def launch(launcher: list[str], model: Path, output: Path) -> dict[str, list[flo
     # ACCELERATE_MIXED_PRECISION): a launched run must not inherit them (measured: grad_norm 8.8e-4 apart with them)
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("ACCELERATE_")}
     env = {**inherited, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "DS_ACCELERATOR": "cpu"}
+    env["PYTHONFAULTHANDLER"] = "1"  # a rank that crashes prints every thread's Python stack
     # this environment's ninja first, as for llamafactory-cli: another ninja version would rebuild DeepSpeed's
     # cached shm_comm_op extension (~110 s)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -1,15 +1,15 @@
 """``univg demo``: the whole UniVG-R1 pipeline on a laptop CPU, with no download.
 
-1. build a small Qwen2-VL with :func:`~univg_plugin.tiny_models.build_tiny_qwen_vl`;
-2. synthesize train and held-out multi-image grounding data (:func:`univg_plugin.data.synth.generate`
+1. build a small Qwen2-VL with :func:`~univg_plugin.tiny_models.build_tiny_qwen_vl` while worker processes
+   synthesize train and held-out multi-image grounding data (:func:`univg_plugin.data.synth.generate`
    with the demo's compact tasks, :mod:`.tasks`; graded easy / medium / hard);
-3. stage 1, CoT-SFT, with ``llamafactory-cli train`` on a generated copy of ``recipes/tiny/sft.yaml``;
-4. stage 2, difficulty-aware GRPO, with ``llamafactory-cli train`` on a generated copy of
+2. stage 1, CoT-SFT, with ``llamafactory-cli train`` on a generated copy of ``recipes/tiny/sft.yaml``;
+3. stage 2, difficulty-aware GRPO, with ``llamafactory-cli train`` on a generated copy of
    ``recipes/tiny/grpo.yaml``; and the same run with the weighting off (the ablation), same seed,
    side by side with it (each on its share of the CPU cores);
-5. evaluate the untrained model, a trivial baseline (the mean training box), stage 1, stage 2 and the
+4. evaluate the untrained model, a trivial baseline (the mean training box), stage 1, stage 2 and the
    ablation on the held-out set with :mod:`univg_plugin.eval`, per difficulty and overall;
-6. write ``report.md`` and the plots.
+5. write ``report.md`` and the plots.
 
 Modules: :mod:`.plan` (sizes and settings, :data:`PLANS`), :mod:`.tasks` (the compact tasks),
 :mod:`.configs` (the LLaMA-Factory configs), :mod:`.runner` (``llamafactory-cli`` subprocesses side by

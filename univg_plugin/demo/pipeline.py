@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -120,12 +122,16 @@ def run_demo(
     plan = plan or PLANS["default"]
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # Every process of the demo runs on the CPU: DeepSpeed, where installed, is told so instead of warning
+    # on import that it found no GPU.
+    os.environ.setdefault("DS_ACCELERATOR", "cpu")
     clock = _Clock(say)
-    with clock.phase("model"):
-        build_tiny_qwen_vl(out / "model", family=plan.family, seed=seed, spec=plan.model)
-    with clock.phase("data"):
+    with clock.phase("model and data"), ThreadPoolExecutor(1) as beside:
+        # the model is built (mostly imports) while worker processes draw the data
+        model = beside.submit(build_tiny_qwen_vl, out / "model", family=plan.family, seed=seed, spec=plan.model)
         train_file = write_data(plan, out, "train", plan.train_samples, seed)
         test_file = write_data(plan, out, "test", plan.test_samples, seed + 10_000)
+        model.result()
     with clock.phase("stage 1: CoT-SFT (llamafactory-cli)"):
         llamafactory_train([(stage1_config(plan, out, seed), "stage1", plan.sft_steps)], out, say, sft_ranks(plan))
     _train_stage2(plan, out, seed, ablation, clock)
