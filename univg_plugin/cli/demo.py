@@ -55,7 +55,7 @@ def demo(out: Path, quick: bool, long_run: bool, steps: str | None, no_ablation:
     grounding data (easy / medium / hard), runs stage 1 (CoT-SFT) and stage 2 (difficulty-aware GRPO,
     and the same without the weighting) with `llamafactory-cli train`, evaluates every stage and a
     trivial baseline on held-out data with `univg eval`, and writes OUT/report.md with the table and
-    the plots. The default run takes about 9 minutes on 2 CPU cores; --quick under a minute; --long
+    the plots. The default run takes about 7 minutes on 2 CPU cores; --quick under a minute; --long
     about 35 minutes (the run in which GRPO improves on stage 1). See docs/demo.md.
     """
     from ..demo import PLANS, run_demo

@@ -131,7 +131,7 @@ PLANS: dict[str, DemoPlan] = {
         _DEFAULT,
         train_samples=24000,
         test_samples=900,
-        model=replace(_MODEL, intermediate_size=512),
+        model=replace(_MODEL, intermediate_size=512),  # the model docs/demo.md's --long numbers were measured with
         sft_steps=800,
         grpo_steps=400,
         grpo_loss_type="dapo",
