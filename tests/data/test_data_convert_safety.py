@@ -64,18 +64,35 @@ def _writing(out) -> bool:
     return any(path.stat().st_size > 0 for path in out.parent.glob(f".{out.name}.*.tmp"))
 
 
+def _frozen_mid_write(command: list[str], out) -> subprocess.Popen:
+    """Start ``command`` and stop it (SIGSTOP) once it writes ``out``'s temporary file and before ``out``
+    exists. A conversion takes about 2 s, so a stall of the test process could let it finish first: such an
+    attempt is run to its end, cleaned up and started again (three attempts)."""
+    for _ in range(3):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not _writing(out) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # the stop takes effect
+        if process.poll() is None and _writing(out) and not out.exists():
+            return process
+        process.send_signal(signal.SIGCONT)
+        _, errors = process.communicate(timeout=60)
+        for leftover in out.parent.glob("*") if out.parent.exists() else ():
+            leftover.unlink()
+    pytest.fail(f"the conversion never ran long enough to be interrupted mid-write: {errors.decode()[-2000:]}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_convert_killed_mid_write_leaves_no_temporary_file(tmp_path, sent):
     source = _large_source(tmp_path)
     out = tmp_path / "out" / "train.jsonl"
     command = [sys.executable, "-m", "univg_plugin.cli", "data", "convert", "--from", "univg", "--to", "univg_stage1"]
-    process = subprocess.Popen([*command, str(source), str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not _writing(out) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert process.poll() is None, "the conversion ended before it could be interrupted"
-    process.send_signal(sent)
+    process = _frozen_mid_write([*command, str(source), str(out)], out)
+    process.send_signal(sent)  # delivered when the process continues
+    process.send_signal(signal.SIGCONT)
     process.communicate(timeout=60)
     assert process.returncode != 0
     assert list(out.parent.iterdir()) == []  # neither the temporary file nor a partial output

@@ -107,7 +107,8 @@ def run_demo(
     """Run every phase and write the report (see :mod:`univg_plugin.demo`).
 
     The data is drawn, and the checkpoints answer the held-out set, in fresh processes (``multiprocessing``'s
-    spawn, one per core), so a script that calls this runs it under ``if __name__ == "__main__":``.
+    spawn, one per core), so a script that calls this runs it under ``if __name__ == "__main__":``. It sets
+    ``DS_ACCELERATOR=cpu`` in ``os.environ`` unless set: every process of the demo runs on the CPU.
 
     Args:
         out: Output directory (created; reused files are overwritten).
