@@ -69,7 +69,14 @@ def _frozen_mid_write(command: list[str], out) -> subprocess.Popen:
     exists. A conversion takes about 2 s, so a stall of the test process could let it finish first: such an
     attempt is run to its end, cleaned up and started again (three attempts)."""
     for _ in range(3):
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Ctrl-C's default action, as in a user's shell: an earlier test of this process may have left SIGINT
+        # ignored, and a child inherits that (measured: the conversion then finished and exited 0)
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         deadline = time.monotonic() + 120
         while not _writing(out) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
