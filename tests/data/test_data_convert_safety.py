@@ -52,6 +52,18 @@ def test_converting_a_file_onto_itself_is_refused_before_anything_is_written(tmp
         assert sorted(path.name for path in tmp_path.rglob("*")) == before, case
 
 
+@pytest.mark.parametrize("command", [["convert", "--from", "univg", "--to", "univg"], ["validate"], ["stats"]])
+def test_a_pipe_as_input_is_refused_with_a_usage_error(tmp_path, command):
+    """A named pipe (what ``<(zcat data.jsonl.gz)`` gives) cannot be sought in: refused before it is opened."""
+    pipe = tmp_path / "rows.jsonl"
+    os.mkfifo(pipe)
+    destination = [str(tmp_path / "out.jsonl")] if command[0] == "convert" else []
+    result = CliRunner().invoke(main, ["data", *command, str(pipe), *destination])
+    assert result.exit_code == 2
+    assert f"{str(pipe)!r} is not a regular file (a pipe or a device); write it to a file first" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["rows.jsonl"]
+
+
 def _large_source(tmp_path, rows: int = 60_000):
     path = tmp_path / "big.jsonl"
     line = json.dumps({**ROW, "reasoning": "The cat sits on the left. " * 4})

@@ -2,7 +2,7 @@
 
 Each entry of :data:`REGEXES` names a pattern (as it was, or as it is) and the public function that
 runs it; each runs on adversarial texts (runs of whitespace, newlines and digits, repeated and
-unclosed tags) of n = 10^4 and 8n characters: time(8n) / time(n) < 16 (linear is about 8,
+unclosed tags) of n = 50,000 and 8n characters: time(8n) / time(n) < 16 (linear is about 8,
 quadratic about 64). The box and image-index parsers these functions call are covered by
 ``tests/boxes/test_linear_time.py``.
 """
@@ -98,3 +98,11 @@ def test_the_rewritten_patterns_read_what_the_regexes_read():
     assert read_question(" <image>\n<image> Find it. Locate it in image-2.", 2) == ("Find it.", 2)
     assert read_question("<image> Find it <image>.", 2) == ("<image> Find it <image>.", None)
     assert read_question("Find it. Locate it in image-2.\n", 1) == ("Find it.", 2)
+
+
+def test_the_measure_tells_linear_from_quadratic():
+    """The ratio these tests bound: a quadratic function crosses it, and str.count on the text that once crossed
+    it (many placeholders, when the small text fitted in the L1 cache and the large did not) stays under it."""
+    assert growth_ratio(lambda text: text.count("<image>"), lambda n: "<image> " * (n // 8)) < MAX_RATIO
+    quadratic = growth_ratio(lambda text: [text.count(char) for char in text], lambda n: "ab" * (n // 2), n=2_000)
+    assert quadratic > MAX_RATIO

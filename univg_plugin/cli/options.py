@@ -11,8 +11,19 @@ import click
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-#: An existing file, given to the command as a :class:`~pathlib.Path`.
-EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+class _RegularFile(click.Path):
+    """An existing regular file: a pipe or a device is refused, since the readers seek in their input."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = super().convert(value, param, ctx)
+        if not path.is_file():
+            self.fail(f"{str(path)!r} is not a regular file (a pipe or a device); write it to a file first", param, ctx)
+        return path
+
+
+#: An existing regular file, given to the command as a :class:`~pathlib.Path`.
+EXISTING_FILE = _RegularFile(exists=True, dir_okay=False, path_type=Path)
 #: A directory (it need not exist yet), given as a :class:`~pathlib.Path`.
 DIRECTORY = click.Path(file_okay=False, path_type=Path)
 

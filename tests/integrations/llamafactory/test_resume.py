@@ -55,7 +55,8 @@ def test_a_killed_grpo_run_resumed_ends_as_the_uninterrupted_run(tmp_path, tiny_
     result = run_cli(tiny("grpo", tiny_qwen2_vl, synth_data, whole, **settings), tmp_path, env=env)
     assert result.returncode == 0, output_of(result)[-4000:]
     config = tiny("grpo", tiny_qwen2_vl, synth_data, interrupted, **settings)
-    kill_after_checkpoint(config, tmp_path, interrupted / "checkpoint-2", env)
+    # steps 3-4 take 2 s more each, so the kill comes before the run ends (it once finished first)
+    kill_after_checkpoint(config, tmp_path, interrupted / "checkpoint-2", {**env, "UNIVG_TEST_REWARD_PAUSE_S": "2"})
     assert not (interrupted / "model.safetensors").exists()  # killed before the end
     resumed = {**config, "resume_from_checkpoint": str(interrupted / "checkpoint-2")}
     result = run_cli(resumed, tmp_path, env=env)

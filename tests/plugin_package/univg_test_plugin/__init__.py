@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from univg_plugin.data import Format, GroundingSample
@@ -10,7 +12,12 @@ from univg_plugin.weighting import WeightingMethod
 
 
 def answer_length_reward(completions: list, *, modulus: int = 7, **kwargs: Any) -> list[float]:
-    """Length of each completion modulo ``modulus``, scaled to [0, 1]: a reward that varies between samples."""
+    """Length of each completion modulo ``modulus``, scaled to [0, 1]: a reward that varies between samples.
+
+    Each call first waits ``UNIVG_TEST_REWARD_PAUSE_S`` seconds (0 when unset): a run slowed down, same results,
+    so that a test can act between two of its steps.
+    """
+    time.sleep(float(os.environ.get("UNIVG_TEST_REWARD_PAUSE_S", "0")))
     return [(len(text) % modulus) / (modulus - 1) for text in completion_texts(completions)]
 
 
