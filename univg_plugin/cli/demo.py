@@ -36,7 +36,7 @@ def _steps(value: str | None) -> tuple[int | None, int | None]:
     "--long",
     "long_run",
     is_flag=True,
-    help="About 35 minutes: a shorter stage 1 and ten times the GRPO, where stage 2 gains over stage 1.",
+    help="About 40 minutes: a shorter stage 1 and ten times the GRPO, where stage 2 gains over stage 1.",
 )
 @click.option("--steps", help="Override the step counts as SFT,GRPO (e.g. 3000,100; either may be empty).")
 @click.option("--no-ablation", is_flag=True, help="Skip the stage-2 run with the difficulty weighting off.")
@@ -56,7 +56,7 @@ def demo(out: Path, quick: bool, long_run: bool, steps: str | None, no_ablation:
     and the same without the weighting) with `llamafactory-cli train`, evaluates every stage and a
     trivial baseline on held-out data with `univg eval`, and writes OUT/report.md with the table and
     the plots. The default run takes about 7 minutes on 2 CPU cores; --quick under a minute; --long
-    about 35 minutes (the run in which GRPO improves on stage 1). See docs/demo.md.
+    about 40 minutes (the run in which GRPO improves on stage 1). See docs/demo.md.
     """
     from ..demo import PLANS, run_demo
 

@@ -126,7 +126,7 @@ _DEFAULT = DemoPlan(
 PLANS: dict[str, DemoPlan] = {
     "default": _DEFAULT,
     # A cold-start stage 1 and 400 GRPO steps, sampled without the tail of junk tokens a tiny model puts
-    # probability on: stage 2 gains over stage 1 (about 35 minutes; docs/demo.md).
+    # probability on: stage 2 gains over stage 1 (about 40 minutes; docs/demo.md).
     "long": replace(
         _DEFAULT,
         train_samples=24000,
