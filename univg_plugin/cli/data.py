@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..qwen_vl import MODEL_FAMILIES
-from .options import DIRECTORY, EXISTING_FILE, parse_key_values, read_option
+from .options import DATA_FILE, DIRECTORY, parse_key_values, read_option
 
 
 def _weights(text: str | None, flag: str) -> dict[str, float] | None:
@@ -57,7 +57,7 @@ _ALLOW_OUTSIDE_ROOT = click.option(
 
 
 @data.command("validate")
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATA_FILE)
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE (see `univg data formats`).")
 @click.option(
     "--check-files",
@@ -126,7 +126,7 @@ def validate_command(
 
 
 @data.command("convert")
-@click.argument("source", type=EXISTING_FILE)
+@click.argument("source", type=DATA_FILE)
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "source_format", required=True, help="Format of SOURCE (see `univg data formats`).")
 @click.option("--to", "destination_format", required=True, help="Format of DESTINATION.")
@@ -210,7 +210,7 @@ def convert_command(
 
 
 @data.command("stats")
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATA_FILE)
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @read_option("Reader option KEY=VALUE.")
@@ -240,7 +240,7 @@ def stats_command(file: Path, fmt: str, as_json: bool, read_options: tuple[str, 
 
 
 @data.command("preview")
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATA_FILE)
 @click.option("--out", "out_dir", type=DIRECTORY, required=True, help="Where index.html and images/ go.")
 @click.option("--format", "fmt", default="univg", show_default=True, help="Format of FILE (see `univg data formats`).")
 @click.option("--n", "count", type=int, default=24, show_default=True, help="How many samples (the first ones).")

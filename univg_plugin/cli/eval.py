@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ..qwen_vl import MODEL_FAMILIES, checkpoint_family
-from .options import DIRECTORY, EXISTING_FILE, option_group, parse_key_values, read_option
+from .options import DATA_FILE, DIRECTORY, option_group, parse_key_values, read_option
 
 if TYPE_CHECKING:
     from ..data import GroundingSample
@@ -25,7 +25,7 @@ _scoring_options = option_group(
     click.option(
         "--benchmark",
         "benchmarks",
-        type=EXISTING_FILE,
+        type=DATA_FILE,
         multiple=True,
         required=True,
         help="Benchmark file; repeat it for several (e.g. the five zero-shot sets, one task each).",
@@ -240,7 +240,7 @@ def eval_group() -> None:
 
 
 @eval_group.command("score")
-@click.argument("predictions", type=EXISTING_FILE)
+@click.argument("predictions", type=DATA_FILE)
 @_scoring_options
 @click.option("--out-dir", type=DIRECTORY, help="Where the reports go [default: PREDICTIONS' directory].")
 def score_command(

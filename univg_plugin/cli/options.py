@@ -22,8 +22,10 @@ class _RegularFile(click.Path):
         return path
 
 
-#: An existing regular file, given to the command as a :class:`~pathlib.Path`.
-EXISTING_FILE = _RegularFile(exists=True, dir_okay=False, path_type=Path)
+#: An existing file, given to the command as a :class:`~pathlib.Path`.
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: An existing regular file holding data rows (jsonl or a JSON list), given as a :class:`~pathlib.Path`.
+DATA_FILE = _RegularFile(exists=True, dir_okay=False, path_type=Path)
 #: A directory (it need not exist yet), given as a :class:`~pathlib.Path`.
 DIRECTORY = click.Path(file_okay=False, path_type=Path)
 

@@ -11,7 +11,7 @@ import click
 
 from ..qwen_vl import MODEL_FAMILIES
 from .eval import _POLICIES, _SPACES, _fail
-from .options import DIRECTORY, EXISTING_FILE, option_group
+from .options import DATA_FILE, DIRECTORY, EXISTING_FILE, option_group
 
 _CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
 _FAMILY_SPACES = ", ".join(f"{name}: {family.box_space}" for name, family in MODEL_FAMILIES.items())
@@ -97,7 +97,7 @@ def predict(question: str, images: tuple[Path, ...], out: Path, as_json: bool, *
 @_model_options
 @click.option(
     "--examples",
-    type=EXISTING_FILE,
+    type=DATA_FILE,
     help="Benchmark file whose first samples of at most 4 images (their files found) the page offers as examples.",
 )
 @click.option(
